@@ -1,0 +1,48 @@
+# neohebb: `make demo` and `make test` work on a fresh machine (they set up .venv first).
+# The pip route below is what CI uses; environment.yml is the conda-forge route for users.
+
+PYTHON ?= $(shell command -v python3.12 >/dev/null 2>&1 && echo python3.12 || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= results/demo
+
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help
+
+help:
+	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
+	@echo "make test       set up, then lint + type-check + the test suite (slow tests excluded)"
+	@echo "make test-slow  only the slow physics runs (refined meshes)"
+	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml .python-version
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "neohebb needs Python >= 3.12 (dolfinx wheel); got " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[fe,dev]'
+	@touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/neohebb run --out $(DEMO_DIR)
+	@echo "demo results: $(DEMO_DIR)/"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy meshes neohebb
+
+test: lint typecheck
+	$(PY) -m pytest -m "not slow" --doctest-modules meshes neohebb tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow tests
+
+bench: $(STAMP)
+	@echo "no benchmarks yet (they arrive with thermal/, devicefit/ and snn/)"
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,243 @@
+"""Gmsh OCC geometry of a heater + ReRAM array, with named physical groups and size fields.
+
+The builder works on the current Gmsh model in nanometres (OCC is unreliable on 1e-9 sized
+boxes); file output lives in ``meshes.device``. Every tetrahedron belongs to exactly one
+volume group, so the groups tile the domain:
+
+* one group per stack region: ``substrate``, ``isolation``, ``bottom_electrode``,
+  ``switching_oxide`` (without the filaments), ``top_electrode``, ``ild`` and, for top
+  heaters, ``heater_spacer``;
+* per cell (row i, column j): ``heater_r{i}_c{j}`` and ``reram_r{i}_c{j}`` (the filament);
+* boundary groups ``heatsink`` (z = 0) and ``top`` (z = domain top).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import gmsh
+
+from meshes.spec import (
+    LENGTH_UNIT_M,
+    DeviceSpec,
+    cell_centre_nm,
+    domain_half_widths_nm,
+    domain_top_nm,
+    heater_z_range_nm,
+)
+
+VOLUME_UNIT_M3 = LENGTH_UNIT_M**3
+AREA_UNIT_M2 = LENGTH_UNIT_M**2
+BOUNDARY_TAGS = {"heatsink": 1001, "top": 1002}
+CURVE_SEGMENTS_PER_TURN = 24
+"""Elements per 2*pi on curved edges at refine = 1 (sets the filament's polygon error)."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One named physical group of the device mesh."""
+
+    name: str
+    dim: int
+    tag: int
+    material: str | None
+    nominal_volume_m3: float | None = None
+    nominal_area_m2: float | None = None
+
+
+@dataclass(frozen=True)
+class _Region:
+    name: str
+    material: str
+    nominal_volume_nm3: float
+
+
+def _regions(spec: DeviceSpec) -> list[_Region]:
+    """Stack-level regions in priority order (a later region owns the overlap with an earlier)."""
+    s, r, h, a = spec.stack, spec.reram, spec.heater, spec.array
+    hx, hy = domain_half_widths_nm(spec)
+    plan = 4 * hx * hy
+    n = a.rows * a.cols
+    fil = math.pi * r.filament_radius_nm**2 * s.switching_oxide.thickness_nm
+    pillar = r.footprint_nm**2 * (
+        s.bottom_electrode.thickness_nm
+        + s.switching_oxide.thickness_nm
+        + s.top_electrode.thickness_nm
+    )
+    heater = h.length_nm * h.width_nm * h.thickness_nm
+    spacer = h.length_nm * h.width_nm * h.gap_nm if h.placement == "top" else 0.0
+    regions = [
+        _Region("substrate", s.substrate.material, plan * s.substrate.thickness_nm),
+        _Region("isolation", s.isolation.material, plan * s.isolation.thickness_nm),
+        _Region("ild", s.ild.material, plan * s.ild.thickness_nm - n * (pillar + spacer + heater)),
+        _Region(
+            "bottom_electrode",
+            s.bottom_electrode.material,
+            n * r.footprint_nm**2 * s.bottom_electrode.thickness_nm,
+        ),
+        _Region(
+            "switching_oxide",
+            s.switching_oxide.material,
+            n * (r.footprint_nm**2 * s.switching_oxide.thickness_nm - fil),
+        ),
+        _Region(
+            "top_electrode",
+            s.top_electrode.material,
+            n * r.footprint_nm**2 * s.top_electrode.thickness_nm,
+        ),
+    ]
+    if h.placement == "top":
+        regions.append(_Region("heater_spacer", h.spacer_material, n * spacer))
+    return regions
+
+
+def cell_names(spec: DeviceSpec) -> list[tuple[int, int, str, str]]:
+    """(row, col, heater group name, reram group name) for every cell, row-major."""
+    return [
+        (i, j, f"heater_r{i}_c{j}", f"reram_r{i}_c{j}")
+        for i in range(spec.array.rows)
+        for j in range(spec.array.cols)
+    ]
+
+
+def build_geometry(spec: DeviceSpec) -> list[Group]:
+    """Add the device to the current Gmsh model (nm), fragment it, name the groups.
+
+    Returns the group table (nominal volumes/areas are the exact geometric values, in SI).
+    """
+    occ = gmsh.model.occ
+    s, r, h = spec.stack, spec.reram, spec.heater
+    hx, hy = domain_half_widths_nm(spec)
+    z_iso = s.substrate.thickness_nm
+    z_ild = z_iso + s.isolation.thickness_nm
+    z_top = domain_top_nm(spec)
+    z_ox = z_ild + s.bottom_electrode.thickness_nm
+    z_te = z_ox + s.switching_oxide.thickness_nm
+    z_h0, z_h1 = heater_z_range_nm(spec)
+    fp = r.footprint_nm
+
+    owners: list[str] = []  # region name of each OCC input, in priority order
+    tags: list[int] = []
+
+    def add(name: str, tag: int) -> None:
+        owners.append(name)
+        tags.append(tag)
+
+    add("substrate", occ.addBox(-hx, -hy, 0.0, 2 * hx, 2 * hy, z_iso))
+    add("isolation", occ.addBox(-hx, -hy, z_iso, 2 * hx, 2 * hy, z_ild - z_iso))
+    add("ild", occ.addBox(-hx, -hy, z_ild, 2 * hx, 2 * hy, z_top - z_ild))
+    for i, j, heater_name, reram_name in cell_names(spec):
+        cx, cy = cell_centre_nm(spec, i, j)
+        x0, y0 = cx - fp / 2, cy - fp / 2
+        add("bottom_electrode", occ.addBox(x0, y0, z_ild, fp, fp, z_ox - z_ild))
+        add("switching_oxide", occ.addBox(x0, y0, z_ox, fp, fp, z_te - z_ox))
+        add("top_electrode", occ.addBox(x0, y0, z_te, fp, fp, s.top_electrode.thickness_nm))
+        if h.placement == "top":
+            hx0, hy0 = cx - h.length_nm / 2, cy - h.width_nm / 2
+            add(
+                "heater_spacer",
+                occ.addBox(hx0, hy0, z_h0 - h.gap_nm, h.length_nm, h.width_nm, h.gap_nm),
+            )
+            add(heater_name, occ.addBox(hx0, hy0, z_h0, h.length_nm, h.width_nm, z_h1 - z_h0))
+        else:
+            hx0 = cx + fp / 2 + h.gap_nm
+            add(
+                heater_name,
+                occ.addBox(hx0, cy - h.length_nm / 2, z_h0, h.width_nm, h.length_nm, z_h1 - z_h0),
+            )
+        add(reram_name, occ.addCylinder(cx, cy, z_ox, 0.0, 0.0, z_te - z_ox, r.filament_radius_nm))
+
+    dimtags = [(3, t) for t in tags]
+    _, children = occ.fragment(dimtags[:1], dimtags[1:])
+    occ.synchronize()
+    owner_of: dict[int, str] = {}
+    for name, kids in zip(owners, children, strict=True):
+        for dim, tag in kids:
+            if dim == 3:
+                owner_of[tag] = name  # later (higher-priority) inputs overwrite
+
+    material = {reg.name: reg.material for reg in _regions(spec)}
+    nominal = {reg.name: reg.nominal_volume_nm3 for reg in _regions(spec)}
+    v_heater = h.length_nm * h.width_nm * h.thickness_nm
+    v_fil = math.pi * r.filament_radius_nm**2 * s.switching_oxide.thickness_nm
+    for _, _, heater_name, reram_name in cell_names(spec):
+        material[heater_name], nominal[heater_name] = h.material, v_heater
+        material[reram_name], nominal[reram_name] = r.filament_material, v_fil
+
+    groups: list[Group] = []
+    names = list(dict.fromkeys(owners))  # stable order of first appearance
+    for tag, name in enumerate(names, start=1):
+        volumes = sorted(t for t, o in owner_of.items() if o == name)
+        if not volumes:
+            raise RuntimeError(f"geometry: region {name} vanished in the fragment")
+        gmsh.model.addPhysicalGroup(3, volumes, tag, name=name)
+        groups.append(Group(name, 3, tag, material[name], nominal[name] * VOLUME_UNIT_M3))
+
+    eps = 1e-6 * max(hx, hy, z_top)
+    for name, z in (("heatsink", 0.0), ("top", z_top)):
+        faces = [
+            t
+            for _, t in gmsh.model.getEntitiesInBoundingBox(
+                -hx - eps, -hy - eps, z - eps, hx + eps, hy + eps, z + eps, 2
+            )
+        ]
+        gmsh.model.addPhysicalGroup(2, sorted(faces), BOUNDARY_TAGS[name], name=name)
+        groups.append(
+            Group(name, 2, BOUNDARY_TAGS[name], None, nominal_area_m2=4 * hx * hy * AREA_UNIT_M2)
+        )
+    return groups
+
+
+def set_mesh_sizes(spec: DeviceSpec) -> None:
+    """Graded sizes by Gmsh Box fields: fine in filaments, medium around each cell, coarse far.
+
+    Every size is divided by ``spec.mesh.refine`` so one number drives convergence studies.
+    """
+    m, s, r, h, a = spec.mesh, spec.stack, spec.reram, spec.heater, spec.array
+    f = gmsh.model.mesh.field
+    fine, mid, far = m.filament_nm / m.refine, m.device_nm / m.refine, m.far_nm / m.refine
+    z_ild = s.substrate.thickness_nm + s.isolation.thickness_nm
+    z_ox = z_ild + s.bottom_electrode.thickness_nm
+    z_te = z_ox + s.switching_oxide.thickness_nm
+    z_h0, z_h1 = heater_z_range_nm(spec)
+    reach = max(r.footprint_nm, h.length_nm, r.footprint_nm + 2 * (h.gap_nm + h.width_nm)) / 2
+    fields: list[int] = []
+    for i, j, _, _ in cell_names(spec):
+        cx, cy = cell_centre_nm(spec, i, j)
+        for half, z0, z1, size, ramp in (
+            (r.filament_radius_nm, z_ox, z_te, fine, 3 * r.filament_radius_nm),
+            (reach, min(z_ild, z_h0), max(z_te, z_h1), mid, a.pitch_nm / 2),
+        ):
+            box = f.add("Box")
+            for key, val in (
+                ("XMin", cx - half),
+                ("XMax", cx + half),
+                ("YMin", cy - half),
+                ("YMax", cy + half),
+                ("ZMin", z0),
+                ("ZMax", z1),
+                ("VIn", size),
+                ("VOut", far),
+                ("Thickness", ramp),
+            ):
+                f.setNumber(box, key, val)
+            fields.append(box)
+    lowest = f.add("Min")
+    f.setNumbers(lowest, "FieldsList", fields)
+    f.setAsBackgroundMesh(lowest)
+    opt = gmsh.option.setNumber
+    opt("Mesh.MeshSizeExtendFromBoundary", 0)
+    opt("Mesh.MeshSizeFromPoints", 0)
+    opt("Mesh.MeshSizeFromCurvature", round(CURVE_SEGMENTS_PER_TURN * m.refine))
+    opt("Mesh.MeshSizeMax", far)
+
+
+def generate_mesh() -> None:
+    """Deterministic tetrahedral mesh: one thread, Delaunay 3D, fixed seed."""
+    opt = gmsh.option.setNumber
+    opt("General.NumThreads", 1)
+    opt("Mesh.Algorithm", 6)
+    opt("Mesh.Algorithm3D", 1)
+    opt("Mesh.RandomSeed", 1)
+    gmsh.model.mesh.generate(3)

@@ -1,0 +1,123 @@
+"""Material library: the one registry of material names and their thermal properties.
+
+A device spec may only name materials listed here (checked before Gmsh runs); ``thermal/``
+reads the properties from here and lets a run configuration override any value.
+
+All values are SI at room temperature: thermal conductivity ``k`` [W/m/K], density ``rho``
+[kg/m^3], specific heat ``c_p`` [J/kg/K]. Thin-film values are used where a film of the
+thickness used in ReRAM stacks (5-50 nm) conducts heat markedly worse than the bulk; the
+``thin_film`` flag says which, and ``source`` says where each number comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Material:
+    """Thermal properties of one material (SI units)."""
+
+    name: str
+    k_w_per_m_k: float
+    rho_kg_per_m3: float
+    cp_j_per_kg_k: float
+    thin_film: bool
+    source: str
+
+    @property
+    def diffusivity_m2_per_s(self) -> float:
+        """Thermal diffusivity a = k / (rho c_p) [m^2/s]."""
+        return self.k_w_per_m_k / (self.rho_kg_per_m3 * self.cp_j_per_kg_k)
+
+
+MATERIALS: dict[str, Material] = {
+    m.name: m
+    for m in (
+        # Substrate is bulk-like (hundreds of nm and more): handbook single-crystal Si.
+        Material("Si", 148.0, 2329.0, 705.0, False, "bulk Si, CRC Handbook (k 148, c_p 705)"),
+        # Amorphous SiO2 films are close to fused silica; values of the public COMSOL ReRAM model.
+        Material("SiO2", 1.38, 2203.0, 703.0, False, "fused silica; COMSOL ReRAM model values"),
+        Material(
+            "Si3N4",
+            2.0,
+            3100.0,
+            700.0,
+            True,
+            "amorphous SiNx films 1.5-3 W/m/K (Lee & Cahill, J. Appl. Phys. 81, 2590 (1997))",
+        ),
+        Material(
+            "Al2O3",
+            1.6,
+            3100.0,
+            780.0,
+            True,
+            "ALD alumina 1.5-1.8 W/m/K (Gorham et al., Appl. Phys. Lett. 104, 253107 (2014))",
+        ),
+        Material(
+            "HfO2",
+            0.5,
+            10000.0,
+            120.0,
+            True,
+            "thin-film HfO2 0.49-0.95 W/m/K (Panzer et al., IEEE EDL 30, 1269 (2009)); "
+            "rho, c_p of the public COMSOL ReRAM model",
+        ),
+        Material(
+            "TaOx",
+            0.6,
+            8200.0,
+            306.0,
+            True,
+            "amorphous Ta2O5 films 0.2-0.6 W/m/K (representative); bulk Ta2O5 rho and c_p",
+        ),
+        Material(
+            "TiN",
+            7.0,
+            5220.0,
+            545.0,
+            True,
+            "Wiedemann-Franz on typical film resistivity (~1e-6 Ohm m) gives ~7 W/m/K; "
+            "rho, c_p of the public COMSOL ReRAM model",
+        ),
+        Material(
+            "Pt",
+            40.0,
+            21450.0,
+            133.0,
+            True,
+            "20-50 nm Pt films ~30-50 W/m/K (bulk 72; size effect, Wiedemann-Franz)",
+        ),
+        Material(
+            "W",
+            100.0,
+            19300.0,
+            132.0,
+            True,
+            "sputtered W films ~50-120 W/m/K (bulk 174; size effect, Wiedemann-Franz)",
+        ),
+        Material(
+            "Cu",
+            300.0,
+            8960.0,
+            385.0,
+            True,
+            "narrow Cu interconnect ~250-350 W/m/K (bulk 401; size effect)",
+        ),
+        Material("Ti", 21.9, 4506.0, 523.0, False, "bulk Ti, CRC Handbook"),
+        Material(
+            "Ta",
+            10.0,
+            16650.0,
+            140.0,
+            True,
+            "beta-Ta films (high resistivity) ~10 W/m/K by Wiedemann-Franz (bulk alpha-Ta 57.5)",
+        ),
+        Material("NiCr", 11.3, 8400.0, 450.0, False, "Nichrome 80/20 alloy, bulk-like in films"),
+    )
+}
+
+
+def known_materials() -> list[str]:
+    """Names a spec may use, sorted."""
+    return sorted(MATERIALS)

@@ -1,0 +1,365 @@
+"""Device spec: the parametric description of a heater + ReRAM array, and its validation.
+
+Lengths are in nanometres (the unit of the spec file and of the Gmsh geometry); every other
+stage works in SI and converts with ``LENGTH_UNIT_M``. A spec is read from TOML (see
+``meshes/default_device.toml`` for every field with its meaning and source) or built from the
+dataclasses; ``validate`` rejects bad specs with one message naming the field, before Gmsh runs.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from meshes.materials import MATERIALS, known_materials
+
+LENGTH_UNIT_M = 1e-9
+"""Metres per spec/Gmsh length unit (the geometry is built in nm)."""
+
+
+class SpecError(ValueError):
+    """A device spec is invalid; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the stack: material name and thickness [nm]."""
+
+    material: str
+    thickness_nm: float
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The layer stack, bottom-up.
+
+    ``substrate`` and ``isolation`` span the whole domain; ``bottom_electrode``,
+    ``switching_oxide`` and ``top_electrode`` form one pillar of the ReRAM footprint per cell;
+    ``ild`` (inter-layer dielectric) fills the rest from the isolation oxide up to the top.
+    """
+
+    substrate: Layer
+    isolation: Layer
+    bottom_electrode: Layer
+    switching_oxide: Layer
+    top_electrode: Layer
+    ild: Layer
+
+
+@dataclass(frozen=True)
+class Reram:
+    """ReRAM cell: square footprint side [nm] and the cylindrical filament/active region.
+
+    The filament spans the switching oxide thickness, centred in the footprint; it is the
+    region whose mean temperature is the eligibility trace.
+    """
+
+    footprint_nm: float
+    filament_radius_nm: float
+    filament_material: str
+
+
+@dataclass(frozen=True)
+class Heater:
+    """Resistive heater: a box ``length_nm`` (x) by ``width_nm`` (y) by ``thickness_nm`` (z).
+
+    ``placement = "top"``: centred above the top electrode, separated from it by a spacer of
+    ``gap_nm`` of ``spacer_material`` (spacer footprint = heater footprint).
+    ``placement = "side"``: beside the pillar on its +x side at lateral ``gap_nm`` (filled by
+    the ILD), vertically centred on the switching oxide; there ``width_nm`` is its x extent.
+    """
+
+    material: str
+    length_nm: float
+    width_nm: float
+    thickness_nm: float
+    placement: Literal["top", "side"]
+    gap_nm: float
+    spacer_material: str
+
+
+@dataclass(frozen=True)
+class Array:
+    """``rows`` x ``cols`` cells at ``pitch_nm``; ``margin_nm`` of dielectric around the array."""
+
+    rows: int
+    cols: int
+    pitch_nm: float
+    margin_nm: float
+
+
+@dataclass(frozen=True)
+class MeshSizes:
+    """Target element sizes [nm]; all are divided by ``refine`` (2 halves every size)."""
+
+    filament_nm: float
+    device_nm: float
+    far_nm: float
+    refine: float = 1.0
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """Complete device description (the input of ``meshes``)."""
+
+    name: str
+    stack: Stack
+    reram: Reram
+    heater: Heater
+    array: Array
+    mesh: MeshSizes
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def with_refine(self, refine: float) -> DeviceSpec:
+        """The same device with another mesh refinement factor."""
+        m = self.mesh
+        sizes = MeshSizes(m.filament_nm, m.device_nm, m.far_nm, refine)
+        return DeviceSpec(
+            self.name, self.stack, self.reram, self.heater, self.array, sizes, self.notes
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict echo (what ``device.json`` stores under ``spec``)."""
+        return asdict(self)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    """Build dataclass ``cls`` from a dict, naming ``where`` in every error."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: expected a table, got {type(data).__name__}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise SpecError(f"{where}.{unknown[0]}: unknown field (allowed: {', '.join(known)})")
+    kwargs: dict[str, Any] = {}
+    for name, f in known.items():
+        path = f"{where}.{name}" if where else name
+        if name not in data:
+            if f.default is not MISSING or f.default_factory is not MISSING:
+                continue
+            raise SpecError(f"{path}: missing")
+        value = data[name]
+        sub = _SUBTABLES.get((cls, name))
+        if sub is not None:
+            kwargs[name] = _build(sub, value, path)
+        else:
+            kwargs[name] = _coerce(value, f.type, path)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, type_name: Any, path: str) -> Any:
+    t = str(type_name)
+    if t == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(f"{path}: expected an integer, got {value!r}")
+        return value
+    if t == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(f"{path}: expected a number, got {value!r}")
+        return float(value)
+    if t == "str" or t.startswith("Literal"):
+        if not isinstance(value, str):
+            raise SpecError(f"{path}: expected a string, got {value!r}")
+        return value
+    if t.startswith("dict"):
+        if not isinstance(value, dict):
+            raise SpecError(f"{path}: expected a table, got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    raise SpecError(f"{path}: unsupported field type {t}")  # pragma: no cover - programming error
+
+
+_SUBTABLES: dict[tuple[type, str], type] = {
+    (DeviceSpec, "stack"): Stack,
+    (DeviceSpec, "reram"): Reram,
+    (DeviceSpec, "heater"): Heater,
+    (DeviceSpec, "array"): Array,
+    (DeviceSpec, "mesh"): MeshSizes,
+    **{(Stack, f.name): Layer for f in fields(Stack)},
+}
+
+
+def spec_from_dict(data: dict[str, Any]) -> DeviceSpec:
+    """Build and validate a spec from a (TOML-shaped) dict."""
+    spec: DeviceSpec = _build(DeviceSpec, data, "")
+    validate(spec)
+    return spec
+
+
+def load_spec(path: str | Path | None = None) -> DeviceSpec:
+    """Read and validate a device spec TOML; ``None`` gives the embedded default device."""
+    if path is None:
+        text = resources.files("meshes").joinpath("default_device.toml").read_text()
+        where = "embedded default_device.toml"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise SpecError(f"device spec file not found: {p}")
+        text = p.read_text()
+        where = str(p)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{where}: not valid TOML: {exc}") from exc
+    return spec_from_dict(data)
+
+
+def default_spec() -> DeviceSpec:
+    """The embedded default device (3 x 3 array, heater on top)."""
+    return load_spec(None)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def _positive(path: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise SpecError(f"{path}: must be a positive number of nm, got {value!r}")
+
+
+def _material(path: str, name: str) -> None:
+    if name not in MATERIALS:
+        raise SpecError(
+            f"{path}: unknown material {name!r} (known: {', '.join(known_materials())})"
+        )
+
+
+def validate(spec: DeviceSpec) -> None:
+    """Raise ``SpecError`` naming the first bad field; return None when the spec is buildable."""
+    for f in fields(Stack):
+        layer: Layer = getattr(spec.stack, f.name)
+        _material(f"stack.{f.name}.material", layer.material)
+        _positive(f"stack.{f.name}.thickness_nm", layer.thickness_nm)
+    r, h, a, m = spec.reram, spec.heater, spec.array, spec.mesh
+    _material("reram.filament_material", r.filament_material)
+    _positive("reram.footprint_nm", r.footprint_nm)
+    _positive("reram.filament_radius_nm", r.filament_radius_nm)
+    _material("heater.material", h.material)
+    _material("heater.spacer_material", h.spacer_material)
+    for name in ("length_nm", "width_nm", "thickness_nm", "gap_nm"):
+        _positive(f"heater.{name}", getattr(h, name))
+    if h.placement not in ("top", "side"):
+        raise SpecError(f"heater.placement: must be 'top' or 'side', got {h.placement!r}")
+    for name in ("rows", "cols"):
+        n = getattr(a, name)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise SpecError(f"array.{name}: must be an integer >= 1, got {n!r}")
+    _positive("array.pitch_nm", a.pitch_nm)
+    _positive("array.margin_nm", a.margin_nm)
+    for name in ("filament_nm", "device_nm", "far_nm"):
+        _positive(f"mesh.{name}", getattr(m, name))
+    if not (math.isfinite(m.refine) and 0.1 <= m.refine <= 16):
+        raise SpecError(f"mesh.refine: must be in [0.1, 16], got {m.refine!r}")
+
+    if 2 * r.filament_radius_nm >= r.footprint_nm:
+        raise SpecError(
+            f"reram.filament_radius_nm: filament diameter {2 * r.filament_radius_nm:g} nm must be "
+            f"smaller than reram.footprint_nm = {r.footprint_nm:g} nm"
+        )
+    if r.footprint_nm >= a.pitch_nm:
+        raise SpecError(
+            f"reram.footprint_nm: {r.footprint_nm:g} nm must be smaller than array.pitch_nm = "
+            f"{a.pitch_nm:g} nm, or neighbouring cells overlap"
+        )
+    if h.placement == "top":
+        for name in ("length_nm", "width_nm"):
+            v = getattr(h, name)
+            if v >= a.pitch_nm:
+                raise SpecError(
+                    f"heater.{name}: {v:g} nm must be smaller than array.pitch_nm = "
+                    f"{a.pitch_nm:g} nm, or neighbouring heaters touch"
+                )
+    else:
+        reach = r.footprint_nm / 2 + h.gap_nm + h.width_nm
+        if reach + r.footprint_nm / 2 >= a.pitch_nm:
+            raise SpecError(
+                f"heater.width_nm: a side heater reaches {reach:g} nm from the cell centre and "
+                f"overlaps the next cell's pillar (array.pitch_nm = {a.pitch_nm:g} nm)"
+            )
+        if reach > a.pitch_nm / 2 + a.margin_nm:
+            raise SpecError(
+                f"array.margin_nm: {a.margin_nm:g} nm leaves the last column's side heater "
+                "outside the domain"
+            )
+        if h.length_nm >= a.pitch_nm:
+            raise SpecError(
+                f"heater.length_nm: {h.length_nm:g} nm must be smaller than array.pitch_nm = "
+                f"{a.pitch_nm:g} nm"
+            )
+        z_bottom, z_top = heater_z_range_nm(spec)
+        ild_bottom = spec.stack.substrate.thickness_nm + spec.stack.isolation.thickness_nm
+        if z_bottom <= ild_bottom:
+            limit = (z_bottom + z_top) - 2 * ild_bottom
+            raise SpecError(
+                "heater.thickness_nm: a side heater is centred on the switching oxide and must "
+                f"stay inside the ILD: it must be thinner than {limit:g} nm"
+            )
+    top_feature = (
+        heater_z_range_nm(spec)[1]
+        if h.placement == "top"
+        else max(heater_z_range_nm(spec)[1], pillar_top_nm(spec))
+    )
+    domain_top = domain_top_nm(spec)
+    if top_feature >= domain_top:
+        need = top_feature - spec.stack.substrate.thickness_nm - spec.stack.isolation.thickness_nm
+        raise SpecError(
+            f"stack.ild.thickness_nm: {spec.stack.ild.thickness_nm:g} nm must exceed {need:g} nm "
+            "(pillar, spacer and heater must be buried in the ILD)"
+        )
+
+
+# --- derived geometry (nm) shared by the builder and the nominal volumes -------------------
+
+
+def pillar_top_nm(spec: DeviceSpec) -> float:
+    """z of the top-electrode top surface [nm] (z = 0 is the heatsink)."""
+    s = spec.stack
+    return (
+        s.substrate.thickness_nm
+        + s.isolation.thickness_nm
+        + s.bottom_electrode.thickness_nm
+        + s.switching_oxide.thickness_nm
+        + s.top_electrode.thickness_nm
+    )
+
+
+def heater_z_range_nm(spec: DeviceSpec) -> tuple[float, float]:
+    """(bottom, top) z of the heater [nm]."""
+    h, s = spec.heater, spec.stack
+    if h.placement == "top":
+        z0 = pillar_top_nm(spec) + h.gap_nm
+        return z0, z0 + h.thickness_nm
+    oxide_mid = (
+        s.substrate.thickness_nm
+        + s.isolation.thickness_nm
+        + s.bottom_electrode.thickness_nm
+        + s.switching_oxide.thickness_nm / 2
+    )
+    return oxide_mid - h.thickness_nm / 2, oxide_mid + h.thickness_nm / 2
+
+
+def domain_top_nm(spec: DeviceSpec) -> float:
+    """z of the top boundary [nm]."""
+    s = spec.stack
+    return s.substrate.thickness_nm + s.isolation.thickness_nm + s.ild.thickness_nm
+
+
+def domain_half_widths_nm(spec: DeviceSpec) -> tuple[float, float]:
+    """Half extents (x, y) of the domain [nm]; the array is centred on x = y = 0."""
+    a = spec.array
+    return (
+        (a.cols - 1) / 2 * a.pitch_nm + a.pitch_nm / 2 + a.margin_nm,
+        (a.rows - 1) / 2 * a.pitch_nm + a.pitch_nm / 2 + a.margin_nm,
+    )
+
+
+def cell_centre_nm(spec: DeviceSpec, row: int, col: int) -> tuple[float, float]:
+    """(x, y) centre of cell (row, col) [nm]; row 0 is at the most negative y."""
+    a = spec.array
+    return ((col - (a.cols - 1) / 2) * a.pitch_nm, (row - (a.rows - 1) / 2) * a.pitch_nm)

@@ -1,0 +1,7 @@
+"""neohebb: thermal co-design of neoHebbian (heater + ReRAM) synapses.
+
+This package only wires the stages together (CLI, run configuration, pipeline); the work is
+done by the stage packages ``meshes``, ``thermal``, ``devicefit`` and ``snn``.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,61 @@
+"""The ``neohebb`` command line: a thin argparse layer over the stage functions.
+
+Library code raises; only ``main`` turns a stage error into a message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from neohebb import __version__
+from neohebb.commands import mesh, run
+
+COMMANDS: dict[str, ModuleType] = {"mesh": mesh, "run": run}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neohebb",
+        description="Thermal co-design of neoHebbian synapses: geometry (mesh) -> FE heat flow "
+        "-> compact model card -> e-prop learning. Each stage reads the files the previous "
+        "one wrote; `neohebb run` chains them.",
+    )
+    parser.add_argument("--version", action="version", version=f"neohebb {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_args(p)
+        p.set_defaults(handler=module.handle)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 2 bad input)."""
+    from meshes.spec import SpecError
+    from neohebb.config import ConfigError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.handler(args)
+    except (SpecError, ConfigError) as exc:
+        print(f"neohebb {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``neohebb`` subcommand: ``add_args(parser)`` and ``handle(args)``."""

@@ -1,0 +1,84 @@
+"""Run configuration for ``neohebb run``: which device, where to write, per-stage settings."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from meshes.spec import DeviceSpec, load_spec
+
+
+class ConfigError(ValueError):
+    """A run configuration is invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class MeshStage:
+    """Settings of the mesh stage."""
+
+    refine: float = 1.0
+    picture: bool = True
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole-pipeline run."""
+
+    device: DeviceSpec
+    out_dir: Path
+    mesh: MeshStage
+
+
+_TOP_KEYS = {"device_spec", "out_dir", "mesh"}
+
+
+def load_run_config(path: str | Path | None = None) -> RunConfig:
+    """Read a run TOML; ``None`` reads the embedded default (neohebb/default_run.toml)."""
+    if path is None:
+        text = resources.files("neohebb").joinpath("default_run.toml").read_text()
+        base = Path.cwd()
+        where = "embedded default_run.toml"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"run configuration not found: {p}")
+        text, base, where = p.read_text(), p.parent, str(p)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    return config_from_dict(data, base=base)
+
+
+def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
+    """Validate a run-config dict; relative device paths resolve against ``base``."""
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown field (allowed: {', '.join(sorted(_TOP_KEYS))})")
+    device_spec = data.get("device_spec", "default")
+    if not isinstance(device_spec, str):
+        raise ConfigError(f"device_spec: expected 'default' or a path, got {device_spec!r}")
+    device = load_spec(None if device_spec == "default" else base / device_spec)
+    out_dir = data.get("out_dir", "results/run")
+    if not isinstance(out_dir, str) or not out_dir:
+        raise ConfigError(f"out_dir: expected a directory path, got {out_dir!r}")
+    mesh_table = data.get("mesh", {})
+    if not isinstance(mesh_table, dict):
+        raise ConfigError("mesh: expected a table")
+    bad = sorted(set(mesh_table) - {"refine", "picture"})
+    if bad:
+        raise ConfigError(f"mesh.{bad[0]}: unknown field (allowed: refine, picture)")
+    refine = mesh_table.get("refine", device.mesh.refine)
+    if isinstance(refine, bool) or not isinstance(refine, int | float):
+        raise ConfigError(f"mesh.refine: expected a number, got {refine!r}")
+    picture = mesh_table.get("picture", True)
+    if not isinstance(picture, bool):
+        raise ConfigError(f"mesh.picture: expected true or false, got {picture!r}")
+    return RunConfig(
+        device=device.with_refine(float(refine)),
+        out_dir=Path(out_dir),
+        mesh=MeshStage(refine=float(refine), picture=picture),
+    )

@@ -1,0 +1,24 @@
+"""The whole pipeline: each stage reads the files the previous one wrote into ``out_dir``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from meshes.device import build_device
+from meshes.spec import validate
+from neohebb.config import RunConfig
+
+log = logging.getLogger(__name__)
+
+
+def run_pipeline(config: RunConfig) -> Path:
+    """Run every implemented stage in order; returns the results directory.
+
+    Stages so far: mesh (device.msh/json/png).
+    """
+    validate(config.device)
+    out = config.out_dir
+    log.info("stage mesh -> %s", out)
+    build_device(config.device, out, picture=config.mesh.picture)
+    return out

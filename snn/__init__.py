@@ -1,0 +1,4 @@
+"""snn/: numpy e-prop spiking-network simulator with ideal and thermal synapses.
+
+Not implemented yet (issue 5).
+"""

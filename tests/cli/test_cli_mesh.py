@@ -1,0 +1,55 @@
+"""The CLI end to end, in-process: `neohebb mesh`, `neohebb run`, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from neohebb.cli import main
+
+
+def test_mesh_default_spec_writes_all_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "dev"
+    assert main(["mesh", "--out", str(out)]) == 0
+    info = json.loads((out / "device.json").read_text())
+    assert info["length_unit_m"] == 1e-9
+    assert info["spec"]["array"] == {"rows": 3, "cols": 3, "pitch_nm": 200.0, "margin_nm": 100.0}
+    names = {g["name"] for g in info["groups"]}
+    assert {f"heater_r{i}_c{j}" for i in range(3) for j in range(3)} <= names
+    assert (out / "device.msh").read_text()[:30].startswith("$MeshFormat\n4.1")
+    png = (out / "device.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000  # a real picture, not blank
+
+
+def test_mesh_bad_spec_exits_2_with_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "bad.toml"
+    text = (Path(__file__).parents[2] / "meshes" / "default_device.toml").read_text()
+    spec.write_text(text.replace("rows = 3", "rows = 0"))
+    assert main(["mesh", str(spec), "--out", str(tmp_path / "out")]) == 2
+    assert "array.rows" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_print_default_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mesh", "--print-default"]) == 0
+    (tmp_path / "d.toml").write_text(capsys.readouterr().out)
+    from meshes.spec import default_spec, load_spec
+
+    assert load_spec(tmp_path / "d.toml") == default_spec()
+
+
+def test_run_with_config_and_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(
+        'device_spec = "default"\nout_dir = "x"\n[mesh]\nrefine = 0.8\npicture = false\n'
+    )
+    out = tmp_path / "res"
+    assert main(["run", str(cfg), "--out", str(out)]) == 0
+    assert json.loads((out / "device.json").read_text())["spec"]["mesh"]["refine"] == 0.8
+    cfg.write_text('device_spec = "default"\n[mesh]\nrefin = 2\n')
+    assert main(["run", str(cfg)]) == 2
+    assert "mesh.refin" in capsys.readouterr().err

@@ -1,0 +1,70 @@
+"""Shared fixtures: meshes built once per session (Gmsh is the slow part)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import meshio
+import numpy as np
+import pytest
+
+from meshes.device import build_device
+from meshes.spec import Array, DeviceSpec, default_spec
+
+
+@dataclass
+class BuiltDevice:
+    spec: DeviceSpec
+    out: Path
+    info: dict[str, Any]
+    mesh: meshio.Mesh
+
+    def tets(self) -> tuple[np.ndarray, np.ndarray]:
+        """(tetrahedra [n, 4] node indices, physical tag per tetrahedron)."""
+        return _cells(self.mesh, "tetra")
+
+    def triangles(self) -> tuple[np.ndarray, np.ndarray]:
+        return _cells(self.mesh, "triangle")
+
+
+def _cells(mesh: meshio.Mesh, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    blocks = [
+        (c.data, d)
+        for c, d in zip(mesh.cells, mesh.cell_data["gmsh:physical"], strict=True)
+        if c.type == kind
+    ]
+    return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+
+
+def build(spec: DeviceSpec, out: Path) -> BuiltDevice:
+    build_device(spec, out, picture=False)
+    return BuiltDevice(
+        spec, out, json.loads((out / "device.json").read_text()), meshio.read(out / "device.msh")
+    )
+
+
+def small_spec(placement: str = "top") -> DeviceSpec:
+    """A 1 x 2 array of the default cell: quick to mesh, still has a neighbour."""
+    spec = default_spec()
+    spec = replace(spec, name=f"small-{placement}", array=Array(1, 2, 200.0, 60.0))
+    if placement == "side":
+        spec = replace(
+            spec,
+            heater=replace(
+                spec.heater, placement="side", width_nm=30.0, length_nm=80.0, gap_nm=15.0
+            ),
+        )
+    return spec
+
+
+@pytest.fixture(scope="session")
+def default_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
+    return build(default_spec(), tmp_path_factory.mktemp("default") / "dev")
+
+
+@pytest.fixture(scope="session")
+def side_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
+    return build(small_spec("side"), tmp_path_factory.mktemp("side") / "dev")
