@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import mesh, run
+from neohebb.commands import mesh, run, thermal
 
-COMMANDS: dict[str, ModuleType] = {"mesh": mesh, "run": run}
+COMMANDS: dict[str, ModuleType] = {"mesh": mesh, "thermal": thermal, "run": run}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input)."""
     from meshes.spec import SpecError
     from neohebb.config import ConfigError
+    from thermal.config import ThermalError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -51,10 +52,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
-    except (SpecError, ConfigError) as exc:
+    except (SpecError, ConfigError, ThermalError) as exc:
         print(f"neohebb {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BaseException:
+        _abort_other_ranks()
+        raise
     return code
+
+
+def _abort_other_ranks() -> None:
+    """Under mpiexec a failure on one rank would leave the others waiting in a collective
+    forever: print the traceback and abort the whole job instead."""
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.COMM_WORLD.size > 1:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        mpi.COMM_WORLD.Abort(1)
 
 
 if __name__ == "__main__":

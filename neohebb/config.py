@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from meshes.spec import DeviceSpec, load_spec
+from thermal.config import ThermalConfig, thermal_config_from_dict
 
 
 class ConfigError(ValueError):
@@ -30,13 +31,14 @@ class RunConfig:
     device: DeviceSpec
     out_dir: Path
     mesh: MeshStage
+    thermal: ThermalConfig
 
 
-_TOP_KEYS = {"device_spec", "out_dir", "mesh"}
+_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal"}
 
 
-def load_run_config(path: str | Path | None = None) -> RunConfig:
-    """Read a run TOML; ``None`` reads the embedded default (neohebb/default_run.toml)."""
+def read_run_toml(path: str | Path | None = None) -> tuple[dict[str, Any], Path]:
+    """The raw run TOML (``None``: the embedded default) and the directory paths resolve in."""
     if path is None:
         text = resources.files("neohebb").joinpath("default_run.toml").read_text()
         base = Path.cwd()
@@ -50,6 +52,12 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    return data, base
+
+
+def load_run_config(path: str | Path | None = None) -> RunConfig:
+    """Read and validate a run TOML; ``None`` reads the embedded default_run.toml."""
+    data, base = read_run_toml(path)
     return config_from_dict(data, base=base)
 
 
@@ -77,8 +85,12 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
     picture = mesh_table.get("picture", True)
     if not isinstance(picture, bool):
         raise ConfigError(f"mesh.picture: expected true or false, got {picture!r}")
+    thermal_table = data.get("thermal", {})
+    if not isinstance(thermal_table, dict):
+        raise ConfigError("thermal: expected a table")
     return RunConfig(
         device=device.with_refine(float(refine)),
         out_dir=Path(out_dir),
         mesh=MeshStage(refine=float(refine), picture=picture),
+        thermal=thermal_config_from_dict(thermal_table),
     )

@@ -15,10 +15,14 @@ log = logging.getLogger(__name__)
 def run_pipeline(config: RunConfig) -> Path:
     """Run every implemented stage in order; returns the results directory.
 
-    Stages so far: mesh (device.msh/json/png).
+    Stages so far: mesh (device.msh/json/png) -> thermal (response.npz, thermal.json, plots).
     """
     validate(config.device)
     out = config.out_dir
     log.info("stage mesh -> %s", out)
     build_device(config.device, out, picture=config.mesh.picture)
+    from thermal.stage import run_thermal  # dolfinx is heavy: import it only when used
+
+    log.info("stage thermal -> %s", out)
+    run_thermal(out, config.thermal, plots=config.mesh.picture)
     return out

@@ -68,3 +68,11 @@ def default_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
 @pytest.fixture(scope="session")
 def side_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
     return build(small_spec("side"), tmp_path_factory.mktemp("side") / "dev")
+
+
+@pytest.fixture(scope="session")
+def default_thermal(default_device: BuiltDevice) -> Path:
+    """The default device with the thermal stage run on it (serial, in-process)."""
+    from thermal.stage import run_thermal
+
+    return run_thermal(default_device.out, progress=False)

@@ -1,0 +1,96 @@
+"""Thermal stage on the default 3 x 3 device: conservation, symmetry, outputs, convergence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import BuiltDevice
+
+
+def load(out: Path) -> tuple[dict, dict]:
+    data = dict(np.load(out / "response.npz"))
+    return data, json.loads((out / "thermal.json").read_text())
+
+
+def test_steady_heat_out_equals_heat_in_for_every_heater(default_thermal: Path) -> None:
+    """Heat leaving through the heatsink (FE gradient flux) = heater power within 0.5 %."""
+    _, info = load(default_thermal)
+    ratios = np.array(list(info["energy_balance"]["heatsink_flux_over_power"].values()))
+    assert len(ratios) == 9
+    assert np.max(np.abs(ratios - 1)) < 0.005, ratios
+
+
+def test_mirror_image_pairs_agree(default_thermal: Path) -> None:
+    """The 3 x 3 array is symmetric under x -> -x and y -> -y: every (probe, heater) pair and
+    its mirror images agree to 1 % of the self term, in R and at every time of Z."""
+    data, _ = load(default_thermal)
+    z, r = data["Z"], data["R"]
+    idx = np.arange(9).reshape(3, 3)
+    r_self = np.diag(r).min()
+    for flip in (idx[:, ::-1], idx[::-1, :], idx[::-1, ::-1]):
+        perm = flip.ravel()
+        assert np.max(np.abs(r[np.ix_(perm, perm)] - r)) < 0.01 * r_self
+        assert np.max(np.abs(z[:, perm][:, :, perm] - z)) < 0.01 * r_self
+    # and the crosstalk is real: neighbours see a clearly smaller, positive rise
+    assert 0 < r[3, 4] < 0.5 * r[4, 4] and 0 < r[0, 4] < r[3, 4]
+
+
+def test_impedance_is_a_monotone_step_response(default_thermal: Path) -> None:
+    """Self terms of a passive RC network rise monotonically to R; the grid spans the physics."""
+    data, info = load(default_thermal)
+    z, r, t = data["Z"], data["R"], data["t"]
+    for h in range(9):
+        self_z = z[:, h, h]
+        assert np.all(np.diff(self_z) > -1e-3 * r[h, h])
+        assert self_z[0] < 0.01 * r[h, h]  # the grid starts before the filament heats up
+        assert self_z[-1] == pytest.approx(r[h, h], rel=1e-3)  # and ends at steady state
+    assert info["solver"]["mor_rel_error_estimate"] < 0.01
+    assert info["solver"]["steady_rel_mismatch"] < 1e-8
+    assert np.all(np.diff(np.log(t)) > 0)
+
+
+def test_self_resistance_is_in_the_reference_range(default_thermal: Path) -> None:
+    """ARCHITECTURE.md: a 20 nm TiN heater over a 10 nm-radius HfO2 filament at 200 nm pitch
+    gave R_self ~ 7.7e5 K/W in an independent quick solve; compact models use 5e5-7.2e5."""
+    data, _ = load(default_thermal)
+    assert 4e5 < data["R"][4, 4] < 1.2e6
+
+
+def test_outputs_and_material_echo(default_thermal: Path) -> None:
+    data, info = load(default_thermal)
+    assert data["Z"].shape == (len(data["t"]), 9, 9)
+    assert list(data["heaters"]) == [f"heater_r{i}_c{j}" for i in range(3) for j in range(3)]
+    assert info["materials"]["heater_r1_c1"]["material"] == "TiN"
+    assert info["materials"]["reram_r1_c1"]["k_w_per_m_k"] == 0.5
+    for name in ("thermal_Z.png", "thermal_map.png", "fields.xdmf", "fields.h5"):
+        assert (default_thermal / name).stat().st_size > 1000
+
+
+def test_steady_self_resistance_converges_under_refinement(
+    default_device: BuiltDevice, default_thermal: Path, tmp_path: Path
+) -> None:
+    """R_self on a 1.25x refined mesh differs by less than 2 % from the default mesh."""
+    from tests.thermal.helpers import steady_r
+
+    coarse = load(default_thermal)[0]["R"][4, 4]
+    fine = steady_r(default_device.spec.with_refine(1.25), tmp_path / "fine")[4, 4]
+    assert abs(fine / coarse - 1) < 0.02, (coarse, fine)
+
+
+@pytest.mark.slow
+def test_steady_self_resistance_converges_with_order(
+    default_device: BuiltDevice, tmp_path: Path
+) -> None:
+    """Successive refinements change R_self by ever less (P1 energy-norm convergence)."""
+    from tests.thermal.helpers import steady_r
+
+    values = [
+        steady_r(default_device.spec.with_refine(f), tmp_path / f"r{f}")[4, 4]
+        for f in (1.0, 1.5, 2.0)
+    ]
+    d1, d2 = abs(values[1] - values[0]), abs(values[2] - values[1])
+    assert d2 < d1 and abs(values[2] / values[1] - 1) < 0.01, values
