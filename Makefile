@@ -42,7 +42,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -m slow tests
 
 bench: $(STAMP)
-	@echo "no benchmarks yet (they arrive with thermal/, devicefit/ and snn/)"
+	$(PY) tests/benchmarks/bench_thermal.py --heaters 1
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
