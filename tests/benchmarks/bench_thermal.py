@@ -41,8 +41,9 @@ from thermal.stage import cell_groups, shifts_for
 from thermal.transient import fe_transient
 
 
-def project_method(domain: Domain, heaters: list[str], probes: list[str], times: np.ndarray,
-                   shifts: np.ndarray) -> tuple[np.ndarray, float, HeatSystem]:
+def project_method(
+    domain: Domain, heaters: list[str], probes: list[str], times: np.ndarray, shifts: np.ndarray
+) -> tuple[np.ndarray, float, HeatSystem]:
     start = time.perf_counter()
     system = assemble_heat_system(domain, heaters, probes)
     reduced = reduce_system(system, shifts)
@@ -50,8 +51,9 @@ def project_method(domain: Domain, heaters: list[str], probes: list[str], times:
     return z, time.perf_counter() - start, system
 
 
-def tutorial_method(domain: Domain, heater: str, probes: list[str], times: np.ndarray
-                    ) -> tuple[np.ndarray, float]:
+def tutorial_method(
+    domain: Domain, heater: str, probes: list[str], times: np.ndarray
+) -> tuple[np.ndarray, float]:
     """One LinearProblem per backward-Euler step (re-assembled and re-factorised)."""
     start = time.perf_counter()
     mesh = domain.mesh
@@ -60,26 +62,36 @@ def tutorial_method(domain: Domain, heater: str, probes: list[str], times: np.nd
     dx = ufl.Measure("dx", domain=mesh, subdomain_data=domain.cell_tags)
     k = material_function(domain, "k_w_per_m_k")
     rho_cp = fem.Function(k.function_space)
-    rho_cp.x.array[:] = (material_function(domain, "rho_kg_per_m3").x.array
-                         * material_function(domain, "cp_j_per_kg_k").x.array)
+    rho_cp.x.array[:] = (
+        material_function(domain, "rho_kg_per_m3").x.array
+        * material_function(domain, "cp_j_per_kg_k").x.array
+    )
     mesh.topology.create_connectivity(2, 3)
-    sink = fem.locate_dofs_topological(space, 2,
-                                       domain.facet_tags.find(domain.groups["heatsink"][1]))
+    sink = fem.locate_dofs_topological(
+        space, 2, domain.facet_tags.find(domain.groups["heatsink"][1])
+    )
     bc = fem.dirichletbc(0.0, sink, space)
     dt = fem.Constant(mesh, 1.0)
     q = fem.Constant(mesh, 1.0 / domain.volume_m3(heater))
     u_old = fem.Function(space)
     a = rho_cp * u * v * dx + dt * k * ufl.inner(ufl.grad(u), ufl.grad(v)) * dx
     rhs = rho_cp * u_old * v * dx + dt * q * v * dx(domain.groups[heater][1])
-    probe_forms = [(fem.form(u_old * dx(domain.groups[p][1])), domain.volume_m3(p))
-                   for p in probes]
+    probe_forms = [(fem.form(u_old * dx(domain.groups[p][1])), domain.volume_m3(p)) for p in probes]
     out = np.zeros((len(times), len(probes)))
     t_prev = 0.0
     for n, t in enumerate(times):
         dt.value = t - t_prev
-        problem = LinearProblem(a, rhs, bcs=[bc], petsc_options_prefix=f"tutorial_{n}_",
-                                petsc_options={"ksp_type": "preonly", "pc_type": "lu",
-                                               "pc_factor_mat_solver_type": "mumps"})
+        problem = LinearProblem(
+            a,
+            rhs,
+            bcs=[bc],
+            petsc_options_prefix=f"tutorial_{n}_",
+            petsc_options={
+                "ksp_type": "preonly",
+                "pc_type": "lu",
+                "pc_factor_mat_solver_type": "mumps",
+            },
+        )
         solution = problem.solve()
         assert isinstance(solution, fem.Function)
         u_old.x.array[:] = solution.x.array
@@ -98,8 +110,9 @@ def reference(system: HeatSystem, heater: int, times: np.ndarray, sub: int) -> n
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--heaters", type=int, default=9)
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
     args = parser.parse_args()
@@ -108,8 +121,9 @@ def main() -> None:
         spec = default_spec()
         build_device(spec, Path(tmp) / "dev", picture=False)
         info = json.loads((Path(tmp) / "dev" / "device.json").read_text())
-        mesh, cells, facets, groups = read_device_mesh(Path(tmp) / "dev" / "device.msh", 1e-9,
-                                                       MPI.COMM_WORLD)
+        mesh, cells, facets, groups = read_device_mesh(
+            Path(tmp) / "dev" / "device.msh", 1e-9, MPI.COMM_WORLD
+        )
     materials = material_table(info["groups"], {})
     domain = Domain(mesh, cells, facets, groups, materials)
     heaters, probes = cell_groups(info)
@@ -139,22 +153,34 @@ def main() -> None:
     err_ref = np.max(np.abs(fine - z_ref)) / r_self
     figures = {
         "n_dofs": system.space.dofmap.index_map.size_global,
-        "n_times": len(times), "n_heaters": len(heaters),
-        "project_s": t_project, "tutorial_s_measured": t_tutorial,
-        "tutorial_heaters_run": n_tut, "tutorial_s_all_heaters": t_tutorial_all,
+        "n_times": len(times),
+        "n_heaters": len(heaters),
+        "project_s": t_project,
+        "tutorial_s_measured": t_tutorial,
+        "tutorial_heaters_run": n_tut,
+        "tutorial_s_all_heaters": t_tutorial_all,
         "speedup": t_tutorial_all / t_project,
-        "project_max_err_rel_rself": err_project, "tutorial_max_err_rel_rself": err_tutorial,
+        "project_max_err_rel_rself": err_project,
+        "tutorial_max_err_rel_rself": err_tutorial,
         "reference_richardson_correction_rel_rself": err_ref,
     }
-    print(f"default device: {figures['n_dofs']} dofs, {len(times)} log-spaced times, "
-          f"{len(heaters)} heaters")
-    print(f"project (assemble once + rational Krylov, all heaters): {t_project:8.1f} s   "
-          f"max |Z - Z_ref| / R_self = {err_project:.2e}")
+    print(
+        f"default device: {figures['n_dofs']} dofs, {len(times)} log-spaced times, "
+        f"{len(heaters)} heaters"
+    )
+    print(
+        f"project (assemble once + rational Krylov, all heaters): {t_project:8.1f} s   "
+        f"max |Z - Z_ref| / R_self = {err_project:.2e}"
+    )
     extra = "" if n_tut == len(heaters) else f" (measured {n_tut} heater(s), scaled x{9 / n_tut:g})"
-    print(f"tutorial (LinearProblem per BE step, per heater):       {t_tutorial_all:8.1f} s   "
-          f"max |Z - Z_ref| / R_self = {err_tutorial:.2e}{extra}")
-    print(f"speed-up: {figures['speedup']:.1f}x   (reference: BE 80 sub-steps/interval, "
-          f"Richardson; its own correction {err_ref:.1e})")
+    print(
+        f"tutorial (LinearProblem per BE step, per heater):       {t_tutorial_all:8.1f} s   "
+        f"max |Z - Z_ref| / R_self = {err_tutorial:.2e}{extra}"
+    )
+    print(
+        f"speed-up: {figures['speedup']:.1f}x   (reference: BE 80 sub-steps/interval, "
+        f"Richardson; its own correction {err_ref:.1e})"
+    )
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")
 
