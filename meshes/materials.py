@@ -24,6 +24,8 @@ class Material:
     cp_j_per_kg_k: float
     thin_film: bool
     source: str
+    k_exponent: float = 0.0
+    """n of the optional k(T) = k (T / 300 K)^n used by thermal's nonlinear solve (0: constant)."""
 
     @property
     def diffusivity_m2_per_s(self) -> float:
@@ -35,7 +37,16 @@ MATERIALS: dict[str, Material] = {
     m.name: m
     for m in (
         # Substrate is bulk-like (hundreds of nm and more): handbook single-crystal Si.
-        Material("Si", 148.0, 2329.0, 705.0, False, "bulk Si, CRC Handbook (k 148, c_p 705)"),
+        Material(
+            "Si",
+            148.0,
+            2329.0,
+            705.0,
+            False,
+            "bulk Si, CRC Handbook (k 148, c_p 705); k ~ T^-1.3 near 300 K "
+            "(Glassbrenner & Slack, Phys. Rev. 134, A1058 (1964))",
+            k_exponent=-1.3,
+        ),
         # Amorphous SiO2 films are close to fused silica; values of the public COMSOL ReRAM model.
         Material("SiO2", 1.38, 2203.0, 703.0, False, "fused silica; COMSOL ReRAM model values"),
         Material(

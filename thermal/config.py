@@ -28,9 +28,10 @@ class ThermalConfig:
     t_max_s: float | None = None
     field_times_s: tuple[float, ...] | None = None  # None: 1%, 10%, 50% of t_max and steady
     materials: dict[str, dict[str, float]] = field(default_factory=dict)  # overrides by name
+    nonlinear_power_w: float | None = None  # if set: steady Newton solve with k(T) at this power
 
 
-_PROPS = ("k_w_per_m_k", "rho_kg_per_m3", "cp_j_per_kg_k")
+_PROPS = ("k_w_per_m_k", "rho_kg_per_m3", "cp_j_per_kg_k", "k_exponent")
 
 
 def thermal_config_from_dict(data: dict[str, Any]) -> ThermalConfig:
@@ -76,10 +77,10 @@ def validate_thermal_config(cfg: ThermalConfig) -> None:
         raise ThermalError("thermal.points_per_decade: must be in [2, 200]")
     if not 0.5 <= cfg.shifts_per_decade <= 8:
         raise ThermalError("thermal.shifts_per_decade: must be in [0.5, 8]")
-    for name in ("t_min_s", "t_max_s"):
+    for name in ("t_min_s", "t_max_s", "nonlinear_power_w"):
         v = getattr(cfg, name)
         if v is not None and not v > 0:
-            raise ThermalError(f"thermal.{name}: must be > 0 s, got {v}")
+            raise ThermalError(f"thermal.{name}: must be > 0, got {v}")
     if cfg.t_min_s is not None and cfg.t_max_s is not None and cfg.t_min_s >= cfg.t_max_s:
         raise ThermalError("thermal.t_min_s: must be smaller than thermal.t_max_s")
     _material_overrides(cfg.materials)
@@ -102,7 +103,7 @@ def _material_overrides(value: Any) -> dict[str, dict[str, float]]:
         for prop, v in props.items():
             if prop not in _PROPS:
                 raise ThermalError(f"{where}.{prop}: unknown (allowed: {', '.join(_PROPS)})")
-            if not _is_number(v) or v <= 0:
+            if not _is_number(v) or (v <= 0 and prop != "k_exponent"):
                 raise ThermalError(f"{where}.{prop}: must be a positive number, got {v!r}")
         out[name] = {p: float(v) for p, v in props.items()}
     return out
@@ -127,6 +128,7 @@ def material_table(
                 k_w_per_m_k=o.get("k_w_per_m_k", base.k_w_per_m_k),
                 rho_kg_per_m3=o.get("rho_kg_per_m3", base.rho_kg_per_m3),
                 cp_j_per_kg_k=o.get("cp_j_per_kg_k", base.cp_j_per_kg_k),
+                k_exponent=o.get("k_exponent", base.k_exponent),
                 thin_film=base.thin_film,
                 source=f"{base.source} (overridden by config: {', '.join(sorted(o))})",
             )

@@ -83,6 +83,7 @@ class HeatSystem:
     heater_names: tuple[str, ...]
     probe_names: tuple[str, ...]
     h_top_w_per_m2k: float
+    heatsink_bc: fem.DirichletBC
 
     @property
     def comm(self) -> MPI.Comm:
@@ -196,20 +197,22 @@ def assemble_heat_system(
         tuple(heaters),
         tuple(probes),
         h_top_w_per_m2k,
+        bc,
     )
 
 
-def direct_solver(matrix: PETSc.Mat, comm: MPI.Comm) -> PETSc.KSP:
+def direct_solver(matrix: PETSc.Mat, comm: MPI.Comm, *, symmetric: bool = True) -> PETSc.KSP:
     """Sparse Cholesky by MUMPS: exact to round-off, distributed under MPI.
 
     PETSc here has no hypre; MUMPS factorises an 83k-dof stack in seconds where PETSc's
     built-in LU took minutes (ARCHITECTURE.md), and one factorisation serves every heater.
+    ``symmetric=False`` (LU) for non-symmetric matrices such as the k(T) Newton Jacobian.
     """
     ksp = PETSc.KSP().create(comm)  # type: ignore[arg-type]  # stubs omit mpi4py comms
     ksp.setOperators(matrix)
     ksp.setType("preonly")
     pc = ksp.getPC()
-    pc.setType("cholesky")
+    pc.setType("cholesky" if symmetric else "lu")
     pc.setFactorSolverType("mumps")
     ksp.setUp()
     return ksp

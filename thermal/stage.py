@@ -111,6 +111,7 @@ def run_thermal(
     r_exact, steady_fields, balance = steady_state(system)
     steady_mismatch = float(np.max(np.abs(r_exact - r_steady)) / np.max(r_exact))
     n_dofs = system.space.dofmap.index_map.size_global
+    nonlinear = _nonlinear(system, cfg) if cfg.nonlinear_power_w else None
 
     with ExitStack() as stack:
         scratch = stack.enter_context(staged_output(ddir)) if comm.rank == 0 else None
@@ -135,17 +136,19 @@ def run_thermal(
                 f"section y = {y_cut * 1e9:.0f} nm",
             )
         if comm.rank == 0:
-            np.savez(
-                scratch / "response.npz",
-                t=times,
-                Z=z,
-                R=r_steady,
-                probes=np.array(probes),
-                heaters=np.array(heaters),
-                rate_per_s=model.rate_per_s,
-                input_matrix=model.input_matrix,
-                output_matrix=model.output_matrix,
-            )
+            arrays: dict[str, np.ndarray] = {
+                "t": times,
+                "Z": z,
+                "R": r_steady,
+                "probes": np.array(probes),
+                "heaters": np.array(heaters),
+                "rate_per_s": model.rate_per_s,
+                "input_matrix": model.input_matrix,
+                "output_matrix": model.output_matrix,
+            }
+            if nonlinear is not None:
+                arrays["R_nonlinear"] = nonlinear[0]
+            np.savez(scratch / "response.npz", **arrays)  # type: ignore[arg-type]
             if plots:
                 plot_impedance(times, z, r_steady, probes, heaters, info, scratch / "thermal_Z.png")
             thermal_info = {
@@ -194,6 +197,16 @@ def run_thermal(
                     "heater": heaters[centre],
                     "times_s": [*field_times, "steady"],
                 },
+                "nonlinear": None
+                if nonlinear is None
+                else {
+                    "power_w": cfg.nonlinear_power_w,
+                    "model": "k(T) = k_300 (T / 300 K)^k_exponent, steady Newton",
+                    "k_exponent": {m.name: m.k_exponent for m in materials.values()},
+                    "newton_iterations": nonlinear[1],
+                    "R_self_linear_k_per_w": np.diag(r_exact).tolist(),
+                    "R_self_nonlinear_k_per_w": np.diag(nonlinear[0]).tolist(),
+                },
                 "timing_s": {"assemble": t_assembled - clock, "reduce": t_reduced - t_assembled},
             }
             write_json(scratch / "thermal.json", thermal_info)
@@ -215,6 +228,19 @@ def _reduce_with_progress(system: HeatSystem, shifts: np.ndarray, show: bool) ->
 
     with tqdm(total=len(shifts), desc="thermal: factorise + solve per shift", unit="shift") as bar:
         return reduce_system(system, shifts, progress=bar.update)
+
+
+def _nonlinear(system: HeatSystem, cfg: ThermalConfig) -> tuple[np.ndarray, list[int]]:
+    """R_nonlinear[probe, heater] = steady rise / power at ``cfg.nonlinear_power_w`` with k(T)."""
+    from thermal.nonlinear import steady_nonlinear
+
+    power = float(cfg.nonlinear_power_w or 0.0)
+    columns, iterations = [], []
+    for h in range(len(system.heater_names)):
+        rises, its = steady_nonlinear(system, h, power, cfg.t_ambient_k)
+        columns.append(rises / power)
+        iterations.append(its)
+    return np.column_stack(columns), iterations
 
 
 def _field_times(cfg: ThermalConfig, times: np.ndarray) -> list[float]:

@@ -111,3 +111,46 @@ def test_pulse_train_response_by_reduced_model_and_by_time_stepping_agree(bar: t
     )
     scale = np.max(np.abs(fe))
     assert np.max(np.abs(modal - fe[sub::sub])) < 0.01 * scale
+
+
+def test_quadratic_elements_match_series() -> None:
+    """P2 (``thermal.degree = 2``) on a coarser bar is as accurate as P1 on the fine one."""
+    system = assemble_heat_system(bar_domain(n_x=20), ["left"], ["left", "right"], degree=2)
+    reduced = reduce_system(system, shifts_for(1e-4 * T_SCALE, 3 * T_SCALE, 2.0))
+    t = np.geomspace(1e-4, 3, 41) * T_SCALE
+    exact = series_z(t, (0.0, L / 2), (L / 2, L))
+    steady = series_z(np.array([1e3 * T_SCALE]), (0.0, L / 2), (L / 2, L))[0]
+    assert np.max(np.abs(reduced.model.step_response(t)[:, 1, 0] - exact)) < 0.01 * steady
+
+
+def test_nonlinear_conductivity_matches_kirchhoff_transform() -> None:
+    """k = k0 (T / 300)^n: U = int_T0^T k/k0 dT' solves the linear problem (Kirchhoff), so
+    T = T0 (1 + (n + 1) U / T0)^(1 / (n + 1)) with U the linear solution."""
+    from dataclasses import replace
+
+    from thermal.fe import steady_state
+    from thermal.nonlinear import steady_nonlinear
+
+    n, t0, power = -1.3, 300.0, 5e-6
+    domain = bar_domain(n_x=200)
+    domain.materials = {g: replace(MAT, k_exponent=n) for g in domain.materials}
+    system = assemble_heat_system(domain, ["left"], ["left", "right"])
+    r_linear, _, _ = steady_state(system)
+    rises, iterations = steady_nonlinear(system, 0, power, t0)
+    # no source and an adiabatic end: the far half is isothermal, so means transform exactly
+    u = r_linear[1, 0] * power
+    kirchhoff = t0 * (1 + (n + 1) * u / t0) ** (1 / (n + 1)) - t0
+    assert u > 50  # a strong rise, where the nonlinearity matters (+22 % over linear here)
+    assert rises[1] == pytest.approx(kirchhoff, rel=5e-3)
+    assert rises[1] > 1.15 * u and 2 <= iterations <= 10
+
+
+def test_constant_conductivity_newton_is_linear() -> None:
+    from thermal.fe import steady_state
+    from thermal.nonlinear import steady_nonlinear
+
+    system = assemble_heat_system(bar_domain(n_x=40), ["left"], ["left", "right"])
+    r_linear, _, _ = steady_state(system)
+    rises, iterations = steady_nonlinear(system, 0, 1e-6, 300.0)
+    np.testing.assert_allclose(rises, r_linear[:, 0] * 1e-6, rtol=1e-9)
+    assert iterations <= 2
