@@ -33,10 +33,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy meshes thermal neohebb
+	$(VENV)/bin/mypy meshes thermal devicefit neohebb
 
 test: lint typecheck
-	$(PY) -m pytest -m "not slow" --doctest-modules meshes thermal neohebb tests
+	$(PY) -m pytest -m "not slow" --doctest-modules meshes thermal devicefit neohebb tests
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow tests

@@ -1,0 +1,206 @@
+"""Multi-port Foster networks with shared poles: evaluation and fitting to Z[t, probe, heater].
+
+    Z_ph(t) = sum_k R_phk (1 - exp(-t / tau_k))                      (ARCHITECTURE.md, "Heat")
+
+Fitting follows the classic route for Zth(t) (JEDEC JESD51-14 practice): least squares on a
+dense log-spaced tau grid, then pruning and a nonlinear refinement. Pruning is backward
+elimination (drop the pole whose removal raises the max error least), which gives a start for
+every order n; the n poles are then refined by variable projection (the residues are linear,
+so only log tau is optimised; Golub & Pereyra, SIAM J. Numer. Anal. 10, 413 (1973)). The
+order is the smallest that meets the error tolerance. Self residues are solved by NNLS
+(passivity); crosstalk residues are signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+from numpy.typing import NDArray
+
+from thermal.modal import discounted_cumsum
+
+FloatArray = NDArray[np.float64]
+
+
+class FitError(ValueError):
+    """The data cannot be fitted as asked (bad shapes, non-finite values, no convergence)."""
+
+
+@dataclass(frozen=True)
+class FosterNetwork:
+    """Shared poles ``tau_s`` [K] and residues ``residues_k_per_w`` [probe, heater, K]."""
+
+    tau_s: FloatArray
+    residues_k_per_w: FloatArray
+    probes: tuple[str, ...]
+    heaters: tuple[str, ...]
+
+    def step_response(self, t_s: FloatArray) -> FloatArray:
+        """Z[t, probe, heater] [K/W]."""
+        growth = -np.expm1(-np.outer(np.asarray(t_s, dtype=float), 1.0 / self.tau_s))
+        return np.einsum("tk,phk->tph", growth, self.residues_k_per_w)
+
+    def steady_k_per_w(self) -> FloatArray:
+        """R[probe, heater] = sum_k R_phk [K/W]."""
+        return self.residues_k_per_w.sum(axis=2)
+
+    def decay_factors(self, dt_s: float) -> FloatArray:
+        """Per-mode discrete-time decay a_k = exp(-dt / tau_k) for a step dt (for snn/)."""
+        return np.exp(-dt_s / self.tau_s)
+
+    def respond(self, power_w: FloatArray, dt_s: float) -> FloatArray:
+        """Probe rises [K] at t = (n + 1) dt for powers held on [n dt, (n + 1) dt).
+
+        Exact zero-order hold per mode: x_kh[n] = a_k x_kh[n-1] + (1 - a_k) P_h[n],
+        T_p[n] = sum_kh R_phk x_kh[n]; the whole window at once (no loop over modes or heaters).
+        """
+        p = np.atleast_2d(np.asarray(power_w, dtype=float))
+        a = self.decay_factors(dt_s)
+        n_k, n_h = len(self.tau_s), p.shape[1]
+        drive = (1.0 - a)[None, :, None] * p[:, None, :]  # [n, K, H]
+        modes = discounted_cumsum(drive.reshape(len(p), n_k * n_h), np.repeat(a, n_h))
+        return np.einsum("nkh,phk->np", modes.reshape(len(p), n_k, n_h), self.residues_k_per_w)
+
+
+@dataclass(frozen=True)
+class FosterFit:
+    """A fitted network and how well it fits."""
+
+    network: FosterNetwork
+    max_rel_error: float  # max |Z_fit - Z| / R_self of the heater, over all t, probes, heaters
+    orders_tried: tuple[tuple[int, float], ...]  # (n poles, error) for each order tried
+
+
+def _design(t: FloatArray, tau: FloatArray) -> FloatArray:
+    return -np.expm1(-t[:, None] / tau[None, :])
+
+
+def _residues(design: FloatArray, y: FloatArray, self_cols: NDArray[np.int_]) -> FloatArray:
+    """Least-squares residues per column; NNLS for the self (passive) columns."""
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    for c in self_cols:
+        coef[:, c], _ = scipy.optimize.nnls(design, y[:, c])
+    return coef
+
+
+def fit_foster(
+    t_s: FloatArray,
+    z_k_per_w: FloatArray,
+    probes: tuple[str, ...] | list[str],
+    heaters: tuple[str, ...] | list[str],
+    *,
+    rel_tol: float = 0.01,
+    max_poles: int = 12,
+    grid_per_decade: int = 10,
+    self_nonnegative: bool = True,
+) -> FosterFit:
+    """Fit shared-pole Foster residues to Z[t, probe, heater] (self terms: probe p == heater p).
+
+    ``self_nonnegative`` constrains the self residues to R >= 0 (NNLS), which a driving-point
+    impedance needs (and a Cauer ladder requires). Heater -> own-filament terms are transfer
+    impedances: heat reaches the filament after a diffusion delay (zero initial slope), which
+    no sum of positive exponentials reproduces, so for them pass False (signed residues).
+
+    Raises ``FitError`` when shapes or values are unusable; returns the best fit found when
+    no order up to ``max_poles`` meets ``rel_tol`` (check ``max_rel_error``).
+    """
+    t = np.asarray(t_s, dtype=float)
+    z = np.asarray(z_k_per_w, dtype=float)
+    if z.ndim != 3 or z.shape[0] != len(t) or z.shape[1:] != (len(probes), len(heaters)):
+        raise FitError(
+            f"Z: shape {z.shape} does not match t ({len(t)}), probes "
+            f"({len(probes)}), heaters ({len(heaters)})"
+        )
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(t)) and np.all(t > 0)):
+        raise FitError("t, Z: values must be finite and t > 0")
+    if np.any(np.diff(t) <= 0):
+        raise FitError("t: must increase strictly")
+    n_t, n_p, n_h = z.shape
+    self_pairs = [
+        (probes.index(h), j) for j, h in enumerate(_self_probe_names(heaters)) if h in probes
+    ]
+    if len(self_pairs) != n_h:
+        raise FitError("probes: every heater needs its own probe (heater_X <-> reram_X)")
+    scale = np.array([z[-1, p, h] for p, h in self_pairs])
+    if np.any(scale <= 0):
+        raise FitError("Z: a self term does not end positive; is it a thermal step response?")
+    y = (z / scale[None, None, :]).reshape(n_t, n_p * n_h)
+    self_cols = np.array(
+        [p * n_h + h for p, h in self_pairs] if self_nonnegative else [], dtype=int
+    )
+
+    def error_of(tau: FloatArray) -> tuple[float, FloatArray]:
+        design = _design(t, tau)
+        coef = _residues(design, y, self_cols)
+        return float(np.max(np.abs(design @ coef - y))), coef
+
+    def projected_residual(log_tau: FloatArray) -> FloatArray:
+        design = _design(t, np.exp(log_tau))
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        return (design @ coef - y).ravel()
+
+    def lstsq_error(tau: FloatArray) -> float:
+        design = _design(t, tau)
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        return float(np.max(np.abs(design @ coef - y)))
+
+    # Backward elimination from a dense log-spaced grid: drop, one at a time, the pole whose
+    # removal raises the max error least; this path gives a good start for every order.
+    tau = np.geomspace(t[0] / 3, t[-1] * 3, int(np.log10(9 * t[-1] / t[0]) * grid_per_decade) + 1)
+    path: dict[int, FloatArray] = {}
+    while len(tau) >= 1:
+        if len(tau) <= max_poles:
+            path[len(tau)] = tau
+        if len(tau) == 1:
+            break
+        errors = [lstsq_error(np.delete(tau, i)) for i in range(len(tau))]
+        tau = np.delete(tau, int(np.argmin(errors)))
+
+    bounds = (np.log(t[0] / 10), np.log(t[-1] * 10))
+    best: tuple[float, FloatArray, FloatArray] | None = None
+    tried: list[tuple[int, float]] = []
+    for n in range(1, max_poles + 1):
+        candidate = [path[n]]
+        fit = scipy.optimize.least_squares(
+            projected_residual, np.log(path[n]), bounds=bounds, max_nfev=50 * n
+        )
+        candidate.append(np.sort(np.exp(fit.x)))  # variable-projection refinement
+        results = [(*error_of(c), c) for c in candidate]
+        err, coef, tau = min(results, key=lambda r: r[0])
+        tried.append((n, err))
+        if best is None or err < best[0]:
+            best = (err, tau, coef)
+        if err <= rel_tol:
+            best = (err, tau, coef)
+            break
+    assert best is not None
+    err, tau, coef = best
+    residues = (coef.reshape(len(tau), n_p, n_h) * scale[None, None, :]).transpose(1, 2, 0)
+    network = FosterNetwork(tau, residues, tuple(probes), tuple(heaters))
+    return FosterFit(network, err, tuple(tried))
+
+
+def _self_probe_names(heaters: tuple[str, ...] | list[str]) -> list[str]:
+    return [h.replace("heater", "reram", 1) for h in heaters]
+
+
+def truncate_modal(
+    tau_s: FloatArray,
+    residues_k_per_w: FloatArray,
+    n_poles: int,
+    probes: tuple[str, ...],
+    heaters: tuple[str, ...],
+) -> FosterNetwork:
+    """Model-order-reduction route: keep the ``n_poles`` modes with the largest self residues
+    (summed over heaters) and add each dropped mode's residue to the kept mode nearest in
+    log tau, so the steady matrix R stays exact."""
+    n_h = residues_k_per_w.shape[1]
+    self_weight = np.abs(residues_k_per_w[np.arange(n_h), np.arange(n_h), :]).sum(axis=0)
+    keep = np.sort(np.argsort(-self_weight)[:n_poles])
+    distance = np.abs(np.log(tau_s)[:, None] - np.log(tau_s[keep])[None, :])
+    assign = np.zeros((len(tau_s), len(keep)))
+    assign[np.arange(len(tau_s)), np.argmin(distance, axis=1)] = 1.0  # mode -> kept mode
+    lumped = np.einsum("phk,kj->phj", residues_k_per_w, assign)
+    return FosterNetwork(tau_s[keep], lumped, probes, heaters)
