@@ -5,7 +5,8 @@
 3
 """
 
-from meshes.device import build_device
 from meshes.spec import DeviceSpec, SpecError, default_spec, load_spec, validate
 
-__all__ = ["DeviceSpec", "SpecError", "build_device", "default_spec", "load_spec", "validate"]
+__all__ = ["DeviceSpec", "SpecError", "default_spec", "load_spec", "validate"]
+# meshes.device (build_device) imports gmsh: import it from there, so that the spec and the
+# material library stay importable without gmsh (devicefit/ and snn/ use them).

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import mesh, run, thermal
+from neohebb.commands import fit, mesh, run, thermal
 
-COMMANDS: dict[str, ModuleType] = {"mesh": mesh, "thermal": thermal, "run": run}
+COMMANDS: dict[str, ModuleType] = {"mesh": mesh, "thermal": thermal, "fit": fit, "run": run}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input)."""
+    from devicefit.card import CardError
     from meshes.spec import SpecError
     from neohebb.config import ConfigError
     from thermal.config import ThermalError
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
-    except (SpecError, ConfigError, ThermalError) as exc:
+    except (SpecError, ConfigError, ThermalError, CardError) as exc:
         print(f"neohebb {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BaseException:

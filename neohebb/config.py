@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from devicefit.stage import FitConfig, fit_config_from_dict
 from meshes.spec import DeviceSpec, load_spec
 from thermal.config import ThermalConfig, thermal_config_from_dict
 
@@ -32,9 +33,10 @@ class RunConfig:
     out_dir: Path
     mesh: MeshStage
     thermal: ThermalConfig
+    fit: FitConfig
 
 
-_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal"}
+_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal", "fit"}
 
 
 def read_run_toml(path: str | Path | None = None) -> tuple[dict[str, Any], Path]:
@@ -93,4 +95,12 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
         out_dir=Path(out_dir),
         mesh=MeshStage(refine=float(refine), picture=picture),
         thermal=thermal_config_from_dict(thermal_table),
+        fit=fit_config_from_dict(_table(data, "fit")),
     )
+
+
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name}: expected a table")
+    return table

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 def run_pipeline(config: RunConfig) -> Path:
     """Run every implemented stage in order; returns the results directory.
 
-    Stages so far: mesh (device.msh/json/png) -> thermal (response.npz, thermal.json, plots).
+    Stages so far: mesh (device.msh/json/png) -> thermal (response.npz, thermal.json,
+    plots) -> fit (model_card.json, fit_thermal.png).
     """
     validate(config.device)
     out = config.out_dir
@@ -25,4 +26,8 @@ def run_pipeline(config: RunConfig) -> Path:
 
     log.info("stage thermal -> %s", out)
     run_thermal(out, config.thermal, plots=config.mesh.picture)
+    from devicefit.stage import run_fit
+
+    log.info("stage fit -> %s", out)
+    run_fit(out, config.fit, plots=config.mesh.picture)
     return out

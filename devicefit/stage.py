@@ -1,0 +1,211 @@
+"""The fit stage: DIR/response.npz (+ thermal.json) -> DIR/model_card.json and fit plots.
+
+Compact thermal model only so far (the switching and variability models are still to come;
+the card says ``null`` for them). Numpy/scipy only: runs where dolfinx is not installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from devicefit.card import SCHEMA_VERSION, CardError, validate_card
+from devicefit.cauer import foster_to_cauer
+from devicefit.foster import FitError, FosterNetwork, fit_foster, truncate_modal
+from meshes.files import staged_output, write_json
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Settings of ``neohebb fit`` (the ``[fit]`` table of a run configuration)."""
+
+    rel_tol: float = 0.01  # max |Z_fit - Z_FE| / R_self accepted
+    max_poles: int = 12
+    pulse_power_w: float = 1e-4  # heater pulse for the derived figures
+    pulse_width_s: float = 1e-8
+
+
+def fit_config_from_dict(data: dict[str, Any]) -> FitConfig:
+    """Validate a ``[fit]`` table; errors name ``fit.<field>``."""
+    known = {f.name: f for f in dataclasses.fields(FitConfig)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise CardError(f"fit.{unknown[0]}: unknown field (allowed: {', '.join(known)})")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "max_poles":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 40:
+                raise CardError(f"fit.max_poles: must be an integer in [1, 40], got {value!r}")
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise CardError(f"fit.{name}: must be a positive number, got {value!r}")
+        values[name] = value if name == "max_poles" else float(value)
+    return dataclasses.replace(FitConfig(), **values)
+
+
+def read_response(device_dir: Path) -> dict[str, np.ndarray]:
+    path = device_dir / "response.npz"
+    if not path.is_file():
+        raise CardError(f"{path}: missing (run `neohebb thermal {device_dir}` first)")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    for key in ("t", "Z", "R", "probes", "heaters"):
+        if key not in arrays:
+            raise CardError(f"{path}: array '{key}' missing")
+    return arrays
+
+
+def derived_figures(net: FosterNetwork, cols: int, cfg: FitConfig) -> dict[str, Any]:
+    """Figures a designer asks for, for the centre cell of a ``cols``-wide array."""
+    r = net.steady_k_per_w()
+    c = len(net.heaters) // 2
+    shares = net.residues_k_per_w[c, c] / r[c, c]
+    order = np.argsort(-np.abs(shares))
+    rise = float(
+        cfg.pulse_power_w
+        * np.sum(net.residues_k_per_w[c, c] * -np.expm1(-cfg.pulse_width_s / net.tau_s))
+    )
+    figures: dict[str, Any] = {
+        "cell": net.heaters[c],
+        "r_self_k_per_w": float(r[c, c]),
+        "dominant_tau_s": [float(net.tau_s[k]) for k in order[:3]],
+        "dominant_share": [float(shares[k]) for k in order[:3]],
+        "pulse_power_w": cfg.pulse_power_w,
+        "pulse_width_s": cfg.pulse_width_s,
+        "pulse_rise_k": rise,
+        "energy_per_update_j": cfg.pulse_power_w * cfg.pulse_width_s,
+    }
+    if c + 1 < len(net.heaters) and (c + 1) % cols:
+        figures["crosstalk_nearest"] = float(r[c + 1, c] / r[c, c])
+    if c - cols - 1 >= 0 and c % cols:
+        figures["crosstalk_diagonal"] = float(r[c - cols - 1, c] / r[c, c])
+    return figures
+
+
+def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: bool = True) -> Path:
+    """Fit the compact thermal model to DIR/response.npz and write DIR/model_card.json."""
+    cfg = config or FitConfig()
+    ddir = Path(device_dir)
+    data = read_response(ddir)
+    thermal_info = _read_json(ddir / "thermal.json")
+    device_info = _read_json(ddir / "device.json")
+    t, z = data["t"], data["Z"]
+    probes, heaters = [str(p) for p in data["probes"]], [str(h) for h in data["heaters"]]
+    try:
+        fit = fit_foster(
+            t,
+            z,
+            probes,
+            heaters,
+            rel_tol=cfg.rel_tol,
+            max_poles=cfg.max_poles,
+            self_nonnegative=False,
+        )
+    except FitError as exc:
+        raise CardError(f"{ddir / 'response.npz'}: {exc}") from exc
+    net = fit.network
+    c = len(heaters) // 2
+    # The Cauer ladder needs a driving-point-like (positive-residue) self term: a one-port
+    # NNLS fit of the centre cell, with its own error.
+    one_port = fit_foster(
+        t,
+        z[:, c : c + 1, c : c + 1],
+        [probes[c]],
+        [heaters[c]],
+        rel_tol=cfg.rel_tol,
+        max_poles=cfg.max_poles,
+        self_nonnegative=True,
+    )
+    positive = one_port.network.residues_k_per_w[0, 0] > 0
+    r_ladder, c_ladder = foster_to_cauer(
+        one_port.network.tau_s[positive], one_port.network.residues_k_per_w[0, 0, positive]
+    )
+    mor = _mor_route(data, len(net.tau_s), z)
+    cols = int(device_info.get("spec", {}).get("array", {}).get("cols", 1))
+    card: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "neohebb.model_card",
+        "thermal": {
+            "tau_s": net.tau_s.tolist(),
+            "residues_k_per_w": net.residues_k_per_w.tolist(),
+            "probes": probes,
+            "heaters": heaters,
+            "fit_max_rel_error": fit.max_rel_error,
+            "self_residues_signed": bool(
+                np.any(net.residues_k_per_w[np.arange(len(heaters)), np.arange(len(heaters))] < 0)
+            ),
+            "cauer_self": {
+                "heater": heaters[c],
+                "r_k_per_w": r_ladder.tolist(),
+                "c_j_per_k": c_ladder.tolist(),
+                "fit_max_rel_error": one_port.max_rel_error,
+            },
+            "mor_route": mor,
+        },
+        "derived": derived_figures(net, cols, cfg),
+        "switching": None,
+        "variability": None,
+        "provenance": {
+            "device_sha256": thermal_info.get("device_sha256"),
+            "thermal": thermal_info.get("solver"),
+            "fit": {
+                **dataclasses.asdict(cfg),
+                "method": "dense tau grid, backward "
+                "elimination, variable projection; signed residues",
+                "orders_tried": [list(o) for o in fit.orders_tried],
+            },
+            "package_version": _version(),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    }
+    validate_card(card)
+    with staged_output(ddir) as scratch:
+        write_json(scratch / "model_card.json", card)
+        if plots:
+            from devicefit.plots import plot_fit
+
+            plot_fit(t, z, net, cols, r_ladder, c_ladder, scratch / "fit_thermal.png")
+    return ddir
+
+
+def _mor_route(data: dict[str, np.ndarray], n_poles: int, z: np.ndarray) -> dict[str, Any] | None:
+    """Error of truncating thermal/'s reduced modal model to the same order (R kept exact)."""
+    if "rate_per_s" not in data:
+        return None
+    rates = data["rate_per_s"]
+    residues = np.einsum("pk,kh->phk", data["output_matrix"], data["input_matrix"] / rates[:, None])
+    cut = truncate_modal(
+        1 / rates, residues, n_poles, tuple(data["probes"]), tuple(data["heaters"])
+    )
+    err = np.abs(cut.step_response(data["t"]) - z) / np.diag(z[-1])[None, None, :]
+    return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(rates)}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        out: dict[str, Any] = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CardError(f"{path}: not valid JSON ({exc})") from exc
+    return out
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("neohebb")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,49 @@
+"""``neohebb fit DIR``: compact thermal model from DIR/response.npz -> DIR/model_card.json."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "fit compact Foster/Cauer thermal models to DIR/response.npz -> DIR/model_card.json"
+DESCRIPTION = """\
+Read DIR/response.npz (from `neohebb thermal`) and write DIR/model_card.json: shared-pole
+Foster network for every probe/heater pair (tau_s, residues_k_per_w, fit error), the Cauer
+ladder of the centre cell's self term, the error of the model-order-reduction route at the
+same order, derived figures (R_self, dominant time constants, rise for a heater pulse,
+crosstalk ratios, energy per update) and provenance; plus DIR/fit_thermal.png.
+Settings: the [fit] table of a run configuration (--config): rel_tol, max_poles,
+pulse_power_w, pulse_width_s. The switching and variability models are not in the card yet.
+"""
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="directory holding response.npz")
+    parser.add_argument("--config", help="run configuration TOML whose [fit] table is used")
+    parser.add_argument("--no-plots", action="store_true", help="skip fit_thermal.png")
+
+
+def handle(args: argparse.Namespace) -> int:
+    import json
+
+    from devicefit.stage import FitConfig, fit_config_from_dict, run_fit
+    from neohebb.config import read_run_toml
+
+    config = FitConfig()
+    if args.config:
+        data, _ = read_run_toml(args.config)
+        config = fit_config_from_dict(data.get("fit", {}))
+    out = run_fit(args.dir, config, plots=not args.no_plots)
+    card = json.loads((out / "model_card.json").read_text())
+    th, derived = card["thermal"], card["derived"]
+    print(
+        f"model card written to {out}/model_card.json: {len(th['tau_s'])} shared poles, "
+        f"max fit error {100 * th['fit_max_rel_error']:.2f} % of R_self"
+    )
+    for key, value in derived.items():
+        text = (
+            ", ".join(f"{v:.4g}" for v in value)
+            if isinstance(value, list)
+            else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        )
+        print(f"  {key:<22} {text}")
+    return 0
