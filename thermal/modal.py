@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.signal
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -74,21 +75,13 @@ class ModalModel:
 def discounted_cumsum(x: FloatArray, decay: FloatArray) -> FloatArray:
     """y[n] = decay * y[n-1] + x[n] along axis 0, one decay per column, y[-1] = 0.
 
-    Computed in blocks as a lower-triangular matmul (y = L x with L[n, m] = decay^(n-m)), so the
-    whole window is vectorised and stable (powers never exceed one block).
+    A first-order IIR filter per distinct decay (``scipy.signal.lfilter``, compiled), applied
+    to all columns sharing it at once: the loop runs over modes, never over time or synapses.
     """
     x = np.asarray(x, dtype=float)
-    n = x.shape[0]
-    block = 256
+    decay = np.asarray(decay, dtype=float)
     y = np.empty_like(x)
-    carry = np.zeros(x.shape[1:])
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        m = stop - start
-        lag = np.arange(m)[:, None] - np.arange(m)[None, :]
-        powers = np.where(lag[..., None] >= 0, decay ** np.maximum(lag, 0)[..., None], 0.0)
-        y[start:stop] = np.einsum("nmk,mk->nk", powers, x[start:stop]) + (
-            decay ** (np.arange(1, m + 1)[:, None]) * carry
-        )
-        carry = y[stop - 1]
+    for a in np.unique(decay):
+        cols = decay == a
+        y[:, cols] = scipy.signal.lfilter([1.0], [1.0, -a], x[:, cols], axis=0)
     return y

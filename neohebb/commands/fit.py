@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 HELP = "fit compact Foster/Cauer thermal models to DIR/response.npz -> DIR/model_card.json"
 DESCRIPTION = """\
@@ -23,8 +25,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import json
-
     from devicefit.stage import FitConfig, fit_config_from_dict, run_fit
     from neohebb.config import read_run_toml
 
@@ -33,17 +33,21 @@ def handle(args: argparse.Namespace) -> int:
         data, _ = read_run_toml(args.config)
         config = fit_config_from_dict(data.get("fit", {}))
     out = run_fit(args.dir, config, plots=not args.no_plots)
-    card = json.loads((out / "model_card.json").read_text())
+    print_card_summary(out / "model_card.json")
+    return 0
+
+
+def print_card_summary(path: Path) -> None:
+    """The card's fit quality and derived figures, one per line."""
+    card = json.loads(path.read_text())
     th, derived = card["thermal"], card["derived"]
     print(
-        f"model card written to {out}/model_card.json: {len(th['tau_s'])} shared poles, "
+        f"model card {path}: {len(th['tau_s'])} shared poles, "
         f"max fit error {100 * th['fit_max_rel_error']:.2f} % of R_self"
     )
     for key, value in derived.items():
-        text = (
-            ", ".join(f"{v:.4g}" for v in value)
-            if isinstance(value, list)
-            else (f"{value:.4g}" if isinstance(value, float) else str(value))
-        )
+        if isinstance(value, list):
+            text = ", ".join(f"{v:.4g}" for v in value)
+        else:
+            text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {key:<22} {text}")
-    return 0

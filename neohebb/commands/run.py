@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "run the whole pipeline (mesh -> ...) from a run configuration"
+HELP = "run the whole pipeline (mesh -> thermal -> fit) from a run configuration"
 DESCRIPTION = """\
 Run every stage in order on one device, each writing its files into the run's output
 directory. Without CONFIG the embedded default run is used (default device, results/demo).
@@ -38,4 +38,8 @@ def handle(args: argparse.Namespace) -> int:
     print(f"pipeline results in {out}/")
     for f in sorted(out.iterdir()):
         print(f"  {f.name}")
+    if (out / "model_card.json").is_file():
+        from neohebb.commands.fit import print_card_summary
+
+        print_card_summary(out / "model_card.json")
     return 0
