@@ -1,6 +1,6 @@
-"""devicefit/: compact thermal models and the switching model -> model_card.json (issue 4).
+"""devicefit/: compact thermal models and the switching model -> model_card.json.
 
-So far: ``devicefit.foster`` (shared-pole multi-port Foster networks: evaluation, exact
-zero-order-hold update, fit to Z[t, probe, heater], modal truncation). Still to come: Cauer
-form, switching model, the model card and ``neohebb fit``. Imports without dolfinx or gmsh.
+``foster`` (shared-pole multi-port Foster networks: fit, evaluation, modal truncation),
+``cauer`` (Foster <-> Cauer), ``switching`` (Arrhenius switching model and its CSV fitter),
+``card`` (schema and validation), ``stage`` (``neohebb fit``). Imports without dolfinx or gmsh.
 """

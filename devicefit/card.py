@@ -12,8 +12,8 @@ Schema version 1 (this file is its definition):
       fit_max_rel_error: float                max |Z_fit - Z_FE| / R_self
       cauer_self: {heater, r_k_per_w: [n], c_j_per_k: [n], fit_max_rel_error} | null
     derived: {...}                            figures for designers (see devicefit.stage)
-    switching: null                           (temperature-dependent switching model: to come)
-    variability: null                         (to come)
+    switching: {equation, parameters, units, std, rms_rel_residual, source, linearity}
+    variability: {d2d_sigma_ln_rate, c2c_sigma_rel, stuck_fraction, note}
     provenance: {device_sha256, thermal, fit, package_version, created_utc}
 """
 
@@ -94,6 +94,15 @@ def validate_card(card: Any, *, where: str = "model card") -> None:
             f"{where}: thermal.residues_k_per_w: shape {residues.shape}, expected "
             f"[probe][heater][pole] = {list(expected)}"
         )
+    sw = card.get("switching")
+    if not isinstance(sw, dict) or not isinstance(sw.get("parameters"), dict):
+        raise CardError(f"{where}: switching.parameters: missing or not an object")
+    from devicefit.switching import SwitchingModel
+
+    try:
+        SwitchingModel(**{k: float(v) for k, v in sw["parameters"].items()})
+    except (TypeError, ValueError) as exc:
+        raise CardError(f"{where}: switching.parameters: {exc}") from exc
     err = th["fit_max_rel_error"]
     if not isinstance(err, int | float) or not math.isfinite(err) or err < 0:
         raise CardError(f"{where}: thermal.fit_max_rel_error: must be a number >= 0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -69,6 +70,59 @@ def plot_fit(
         f"Cauer ladder of the self term ({len(r_ladder)} rungs)\n(cumulative structure function)"
     )
     ax_lad.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def plot_switching(model: Any, data: Any, png: Path) -> None:
+    """dG of one programming pulse vs temperature for SET and RESET at three G0, with data."""
+    temps = np.linspace(290, 460, 200)
+    fig, (ax, ax_lin) = plt.subplots(1, 2, figsize=(13, 5))
+    window = model.g_max_s - model.g_min_s
+    for frac, style in ((0.25, ":"), (0.5, "-"), (0.75, "--")):
+        g0 = model.g_min_s + frac * window
+        for pol, colour in ((True, "#d62728"), (False, "#1f77b4")):
+            dg = model.delta_g_s(temps, g0, pol, 1.0, 1e-7)
+            ax.semilogy(
+                temps,
+                np.abs(dg) / window,
+                style,
+                color=colour,
+                label=f"{'SET' if pol else 'RESET'}, G0 = {g0 * 1e6:.0f} uS",
+            )
+    if data is not None:
+        sel = np.isclose(data.pulse_v, 1.0)
+        ax.semilogy(
+            data.temperature_k[sel],
+            np.abs(data.dg_s[sel]) / window,
+            ".",
+            color="0.4",
+            ms=3,
+            label="data (1 V)",
+        )
+    ax.set_xlabel("cell temperature [K]")
+    ax.set_ylabel("|dG| of one 1 V, 100 ns pulse / (G_max - G_min)")
+    ax.set_title("temperature-dependent switching")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    g0 = 0.5 * (model.g_min_s + model.g_max_s)
+    rises = np.linspace(0, 100, 200)
+    base = model.delta_g_s(300.0, g0, True, 1.0, 1e-7)
+    heat = model.delta_g_s(300.0 + rises, g0, True, 1.0, 1e-7) - base
+    ax_lin.plot(rises, heat / window * 100, color="#d62728", label="heat-driven dG (SET)")
+    for span in (25.0, 100.0):
+        x, y = rises[rises <= span], heat[rises <= span]
+        slope = float(x @ y / (x @ x))
+        ax_lin.plot(
+            rises, slope * rises / window * 100, "--", lw=1, label=f"best line over 0-{span:g} K"
+        )
+    ax_lin.set_ylim(0, heat.max() / window * 110)
+    ax_lin.set_xlabel("temperature rise above 300 K (the eligibility trace) [K]")
+    ax_lin.set_ylabel("dG(T0 + dT) - dG(T0) [% of window]")
+    ax_lin.set_title("is dG proportional to the stored dT?")
+    ax_lin.grid(True, alpha=0.3)
+    ax_lin.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

@@ -1,7 +1,7 @@
 """The fit stage: DIR/response.npz (+ thermal.json) -> DIR/model_card.json and fit plots.
 
-Compact thermal model only so far (the switching and variability models are still to come;
-the card says ``null`` for them). Numpy/scipy only: runs where dolfinx is not installed.
+Compact thermal model, switching model (fitted to a CSV or default parameters) and
+variability parameters. Numpy/scipy only: runs where dolfinx is not installed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from devicefit.card import SCHEMA_VERSION, CardError, validate_card
 from devicefit.cauer import foster_to_cauer
 from devicefit.foster import FitError, FosterNetwork, fit_foster, truncate_modal
+from devicefit.switching import DEFAULT_VARIABILITY
 from meshes.files import staged_output, write_json
 
 
@@ -93,8 +94,37 @@ def derived_figures(net: FosterNetwork, cols: int, cfg: FitConfig) -> dict[str, 
     return figures
 
 
-def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: bool = True) -> Path:
-    """Fit the compact thermal model to DIR/response.npz and write DIR/model_card.json."""
+def switching_section(csv_path: str | Path | None) -> tuple[dict[str, Any], Any, Any]:
+    """The card's switching section: fitted to ``csv_path``, or the default parameters."""
+    from devicefit.switching import (
+        SwitchingModel,
+        fit_switching,
+        model_to_card,
+        read_switching_csv,
+    )
+
+    if csv_path is None:
+        model = SwitchingModel()
+        source = "default parameters: representative assumptions, not a measured device"
+        return model_to_card(None, model, source), model, None
+    data = read_switching_csv(csv_path)
+    fit = fit_switching(data)
+    synthetic = "SYNTHETIC" in Path(csv_path).read_text().splitlines()[0].upper()
+    source = f"fitted to {Path(csv_path).name}"
+    if synthetic:
+        source += " (SYNTHETIC data, not measured)"
+    return model_to_card(fit, fit.model, source), fit.model, data
+
+
+def run_fit(
+    device_dir: str | Path,
+    config: FitConfig | None = None,
+    *,
+    plots: bool = True,
+    switching_csv: str | Path | None = None,
+) -> Path:
+    """Fit the compact models and write DIR/model_card.json (+ fit_thermal.png,
+    fit_switching.png). Without ``switching_csv`` the default switching parameters are used."""
     cfg = config or FitConfig()
     ddir = Path(device_dir)
     data = read_response(ddir)
@@ -132,6 +162,7 @@ def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: b
         one_port.network.tau_s[positive], one_port.network.residues_k_per_w[0, 0, positive]
     )
     mor = _mor_route(data, len(net.tau_s), z)
+    switching, switching_model, switching_data = switching_section(switching_csv)
     cols = int(device_info.get("spec", {}).get("array", {}).get("cols", 1))
     card: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -154,8 +185,8 @@ def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: b
             "mor_route": mor,
         },
         "derived": derived_figures(net, cols, cfg),
-        "switching": None,
-        "variability": None,
+        "switching": switching,
+        "variability": DEFAULT_VARIABILITY,
         "provenance": {
             "device_sha256": thermal_info.get("device_sha256"),
             "thermal": thermal_info.get("solver"),
@@ -173,9 +204,10 @@ def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: b
     with staged_output(ddir) as scratch:
         write_json(scratch / "model_card.json", card)
         if plots:
-            from devicefit.plots import plot_fit
+            from devicefit.plots import plot_fit, plot_switching
 
             plot_fit(t, z, net, cols, r_ladder, c_ladder, scratch / "fit_thermal.png")
+            plot_switching(switching_model, switching_data, scratch / "fit_switching.png")
     return ddir
 
 

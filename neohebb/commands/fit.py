@@ -14,14 +14,22 @@ ladder of the centre cell's self term, the error of the model-order-reduction ro
 same order, derived figures (R_self, dominant time constants, rise for a heater pulse,
 crosstalk ratios, energy per update) and provenance; plus DIR/fit_thermal.png.
 Settings: the [fit] table of a run configuration (--config): rel_tol, max_poles,
-pulse_power_w, pulse_width_s. The switching and variability models are not in the card yet.
+pulse_power_w, pulse_width_s. --switching CSV fits the temperature-dependent switching
+model (fit_switching.png); variability parameters are representative defaults.
 """
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="directory holding response.npz")
     parser.add_argument("--config", help="run configuration TOML whose [fit] table is used")
-    parser.add_argument("--no-plots", action="store_true", help="skip fit_thermal.png")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--switching",
+        metavar="CSV",
+        help="switching measurements to fit (columns temperature_k, g0_s, "
+        "polarity, pulse_v, pulse_s, dg_s); 'example' = the shipped SYNTHETIC "
+        "set; default: the model's default parameters",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -32,7 +40,12 @@ def handle(args: argparse.Namespace) -> int:
     if args.config:
         data, _ = read_run_toml(args.config)
         config = fit_config_from_dict(data.get("fit", {}))
-    out = run_fit(args.dir, config, plots=not args.no_plots)
+    csv = args.switching
+    if csv == "example":
+        from importlib import resources
+
+        csv = str(resources.files("devicefit").joinpath("example_switching.csv"))
+    out = run_fit(args.dir, config, plots=not args.no_plots, switching_csv=csv)
     print_card_summary(out / "model_card.json")
     return 0
 

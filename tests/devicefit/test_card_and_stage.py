@@ -80,6 +80,8 @@ def edit_card(fitted: Path, tmp_path: Path, change) -> Path:
         (lambda c: c["thermal"]["residues_k_per_w"].pop(), "thermal.residues_k_per_w"),
         (lambda c: c["thermal"].update(heaters=[]), "thermal.heaters"),
         (lambda c: c.pop("provenance"), "provenance"),
+        (lambda c: c["switching"]["parameters"].update(ea_set_ev="x"), "switching.parameters"),
+        (lambda c: c.update(switching=None), "switching.parameters"),
     ],
 )
 def test_malformed_card_names_the_field(change, field: str, fitted: Path, tmp_path: Path) -> None:
@@ -114,3 +116,16 @@ def test_devicefit_imports_without_dolfinx_or_gmsh() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_fit_with_the_synthetic_switching_csv(fitted: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dev"
+    shutil.copytree(fitted, out)
+    assert main(["fit", str(out), "--switching", "example"]) == 0
+    card = read_card(out / "model_card.json")
+    sw = card["switching"]
+    assert "SYNTHETIC" in sw["source"]
+    assert sw["parameters"]["ea_set_ev"] == pytest.approx(0.6, rel=0.02)
+    assert all(v > 0 for v in sw["std"].values())
+    assert card["variability"]["c2c_sigma_rel"] > 0
+    assert (out / "fit_switching.png").stat().st_size > 10_000
