@@ -24,12 +24,14 @@ def plot_fit(
     png: Path,
 ) -> None:
     """Self, nearest and diagonal terms of the centre heater: FE vs fit, residuals, ladder."""
-    c = len(net.heaters) // 2
+    from devicefit.stage import centre_neighbours
+
+    c, nearest, diagonal = centre_neighbours(len(net.heaters), cols)
     pairs = [("self", c, "#d62728")]
-    if c + 1 < len(net.heaters) and (c + 1) % cols:
-        pairs.append(("nearest", c + 1, "#1f77b4"))
-    if c - cols - 1 >= 0 and c % cols:
-        pairs.append(("diagonal", c - cols - 1, "#2ca02c"))
+    if nearest is not None:
+        pairs.append(("nearest", nearest, "#1f77b4"))
+    if diagonal is not None:
+        pairs.append(("diagonal", diagonal, "#2ca02c"))
     fit = net.step_response(t)
     r_self = z[-1, c, c]
     fig, (ax, ax_res, ax_lad) = plt.subplots(1, 3, figsize=(17, 5))

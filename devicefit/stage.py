@@ -67,10 +67,19 @@ def read_response(device_dir: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+def centre_neighbours(n_cells: int, cols: int) -> tuple[int, int | None, int | None]:
+    """Row-major indices of the centre cell, its +x nearest neighbour and its (-x, -y)
+    diagonal neighbour (None where the array has no such cell)."""
+    c = n_cells // 2
+    nearest = c + 1 if c + 1 < n_cells and (c + 1) % cols else None
+    diagonal = c - cols - 1 if c - cols - 1 >= 0 and c % cols else None
+    return c, nearest, diagonal
+
+
 def derived_figures(net: FosterNetwork, cols: int, cfg: FitConfig) -> dict[str, Any]:
     """Figures a designer asks for, for the centre cell of a ``cols``-wide array."""
     r = net.steady_k_per_w()
-    c = len(net.heaters) // 2
+    c, nearest, diagonal = centre_neighbours(len(net.heaters), cols)
     shares = net.residues_k_per_w[c, c] / r[c, c]
     order = np.argsort(-np.abs(shares))
     rise = float(
@@ -87,10 +96,10 @@ def derived_figures(net: FosterNetwork, cols: int, cfg: FitConfig) -> dict[str, 
         "pulse_rise_k": rise,
         "energy_per_update_j": cfg.pulse_power_w * cfg.pulse_width_s,
     }
-    if c + 1 < len(net.heaters) and (c + 1) % cols:
-        figures["crosstalk_nearest"] = float(r[c + 1, c] / r[c, c])
-    if c - cols - 1 >= 0 and c % cols:
-        figures["crosstalk_diagonal"] = float(r[c - cols - 1, c] / r[c, c])
+    if nearest is not None:
+        figures["crosstalk_nearest"] = float(r[nearest, c] / r[c, c])
+    if diagonal is not None:
+        figures["crosstalk_diagonal"] = float(r[diagonal, c] / r[c, c])
     return figures
 
 
