@@ -33,10 +33,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy meshes thermal devicefit neohebb
+	$(VENV)/bin/mypy meshes thermal devicefit snn neohebb
 
 test: lint typecheck
-	$(PY) -m pytest -m "not slow" --doctest-modules meshes thermal devicefit neohebb tests
+	$(PY) -m pytest -m "not slow" --doctest-modules meshes thermal devicefit snn neohebb tests
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow tests

@@ -1,4 +1,6 @@
-"""snn/: numpy e-prop spiking-network simulator with ideal and thermal synapses.
+"""snn/: numpy e-prop spiking-network simulator with ideal and thermal synapses (issue 5).
 
-Not implemented yet (issue 5).
+So far: ``snn.eprop`` (recurrent LIF/ALIF forward pass, e-prop eligibility traces and an
+adjoint BPTT reference; exact agreement with the true learning signal is tested). Synapse
+back-ends, optimisers, the maze task and ``neohebb maze`` are still to come.
 """
