@@ -1,0 +1,83 @@
+"""End-of-frame eligibility traces: ideal exponential, and thermal (heat in a synapse array).
+
+A synapse (j, i) sits in cell (row j, column i) of a crossbar. Its heater power during a
+frame is P_ji^s = p_scale_w * psi_j^s eps_i^s (post pseudo-derivative x pre trace, the LIF
+e-prop eligibility, ARCHITECTURE.md). With a shared-pole Foster kernel the temperature rise at
+the end of a frame of n steps of dt is, per mode k (exact zero-order hold, a_k = e^{-dt/tau_k}):
+
+    dT_ji = sum_k sum_(di,dj) R_k(di, dj) (1 - a_k) sum_s a_k^(n-1-s) P_(j+dj)(i+di)^s
+
+R_k(0, 0) is the self residue, R_k(di, dj) the crosstalk from the cell at offset (di, dj)
+(translation-invariant kernel taken from the centre cell of the model card). The time sum is
+an einsum over the window, the neighbour sum a shift of the whole synapse grid: no loop over
+synapses, and never a [T, N, N_pre] tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ThermalKernel:
+    """Poles ``tau_s`` [K] and residues [K/W] per cell offset: {(d_row, d_col): [K]}."""
+
+    tau_s: FloatArray
+    residues_k_per_w: dict[tuple[int, int], FloatArray]
+
+    @classmethod
+    def from_card(cls, card: dict, cols: int) -> ThermalKernel:
+        """Centre cell of a card's array: its heater's effect on every probe, by offset."""
+        th = card["thermal"]
+        residues = np.asarray(th["residues_k_per_w"], dtype=float)  # [probe, heater, K]
+        n = len(th["heaters"])
+        c = n // 2
+        cr, cc = divmod(c, cols)
+        kernel = {}
+        for p in range(len(th["probes"])):
+            pr, pc = divmod(p, cols)
+            kernel[(pr - cr, pc - cc)] = residues[p, c]
+        return cls(np.asarray(th["tau_s"], dtype=float), kernel)
+
+
+def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
+    """sum_s decay^(n-1-s) psi_j^s eps_i^s over a frame: [B, N_post, N_pre].
+
+    ``psi`` [T, B, N_post], ``eps`` [T, B, N_pre].
+    """
+    weights = decay ** np.arange(len(psi) - 1, -1, -1, dtype=float)
+    return np.einsum("t,tbj,tbi->bji", weights, psi, eps)
+
+
+def thermal_trace(
+    psi: FloatArray, eps: FloatArray, kernel: ThermalKernel, dt_s: float, p_scale_w: float
+) -> FloatArray:
+    """End-of-frame temperature rise dT [K] of every synapse cell: [B, N_post, N_pre]."""
+    a = np.exp(-dt_s / kernel.tau_s)
+    n_t = len(psi)
+    ages = np.arange(n_t - 1, -1, -1, dtype=float)
+    weights = (1 - a)[None, :] * a[None, :] ** ages[:, None]  # [T, K]
+    heat = p_scale_w * np.einsum("tk,tbj,tbi->kbji", weights, psi, eps)  # per mode, own cell
+    out = np.zeros(heat.shape[1:])
+    for (dr, dc), res in kernel.residues_k_per_w.items():
+        # probe at offset (dr, dc) from a heater: synapse (j, i) receives from (j - dr, i - dc)
+        src = np.einsum("k,kbji->bji", res, heat)
+        out += _shift(src, dr, dc)
+    return out
+
+
+def _shift(x: FloatArray, dr: int, dc: int) -> FloatArray:
+    """y[:, j, i] = x[:, j - dr, i - dc], zero where that cell does not exist."""
+    y = np.zeros_like(x)
+    n_r, n_c = x.shape[1:]
+    rows_dst = slice(max(dr, 0), n_r + min(dr, 0))
+    rows_src = slice(max(-dr, 0), n_r + min(-dr, 0))
+    cols_dst = slice(max(dc, 0), n_c + min(dc, 0))
+    cols_src = slice(max(-dc, 0), n_c + min(-dc, 0))
+    y[:, rows_dst, cols_dst] = x[:, rows_src, cols_src]
+    return y

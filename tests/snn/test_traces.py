@@ -1,0 +1,74 @@
+"""Thermal traces: one pole without crosstalk is the ideal exponential trace; crosstalk adds
+exactly the neighbour term; the window sum equals the card's zero-order-hold response."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from devicefit.foster import FosterNetwork
+from snn.traces import ThermalKernel, ideal_trace, thermal_trace
+
+
+def activity(
+    seed: int = 0, n_t: int = 50, n_b: int = 3, n_post: int = 5, n_pre: int = 6
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    psi = np.maximum(0, rng.normal(0.05, 0.1, (n_t, n_b, n_post)))
+    eps = rng.random((n_t, n_b, n_pre))
+    return psi, eps
+
+
+def test_one_pole_without_crosstalk_is_the_ideal_trace() -> None:
+    psi, eps = activity()
+    r, tau, dt, scale = 7.7e5, 2e-8, 1e-9, 1e-4
+    kernel = ThermalKernel(np.array([tau]), {(0, 0): np.array([r])})
+    a = np.exp(-dt / tau)
+    thermal = thermal_trace(psi, eps, kernel, dt, scale)
+    ideal = ideal_trace(psi, eps, a)
+    np.testing.assert_allclose(thermal, scale * r * (1 - a) * ideal, rtol=1e-12)
+
+
+def test_crosstalk_adds_exactly_the_neighbour_term() -> None:
+    psi, eps = activity(1)
+    tau, dt, scale = np.array([3e-9, 2.5e-8]), 1e-9, 1e-4
+    self_r = np.array([3e5, 4e5])
+    right = np.array([5e4, 2e4])  # probe one column to the right of the heater
+    alone = thermal_trace(psi, eps, ThermalKernel(tau, {(0, 0): self_r}), dt, scale)
+    with_x = thermal_trace(psi, eps, ThermalKernel(tau, {(0, 0): self_r, (0, 1): right}), dt, scale)
+    only_x = thermal_trace(psi, eps, ThermalKernel(tau, {(0, 1): right}), dt, scale)
+    np.testing.assert_allclose(with_x - alone, only_x, rtol=1e-12, atol=1e-15)
+    # the neighbour term lands one column to the right of its source, and nowhere else
+    source = thermal_trace(psi, eps, ThermalKernel(tau, {(0, 0): right}), dt, scale)
+    np.testing.assert_allclose(only_x[:, :, 1:], source[:, :, :-1], rtol=1e-12)
+    assert np.all(only_x[:, :, 0] == 0)
+
+
+def test_window_sum_equals_the_card_zero_order_hold() -> None:
+    """One synapse: the end-of-frame rise equals FosterNetwork.respond at the last step."""
+    psi, eps = activity(2, n_b=1, n_post=1, n_pre=1)
+    tau, res = np.array([1e-9, 8e-9, 3e-8]), np.array([2e5, -1e4, 5e5])
+    dt, scale = 1e-9, 2e-4
+    net = FosterNetwork(tau, res[None, None, :], ("p",), ("h",))
+    power = scale * psi[:, 0, :] * eps[:, 0, :]
+    expected = net.respond(power, dt)[-1, 0]
+    got = thermal_trace(psi, eps, ThermalKernel(tau, {(0, 0): res}), dt, scale)[0, 0, 0]
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_kernel_from_card_maps_probes_to_offsets() -> None:
+    rng = np.random.default_rng(3)
+    residues = rng.random((9, 9, 2))
+    card = {
+        "thermal": {
+            "tau_s": [1e-9, 1e-8],
+            "residues_k_per_w": residues.tolist(),
+            "probes": [f"reram_{k}" for k in range(9)],
+            "heaters": [f"heater_{k}" for k in range(9)],
+        }
+    }
+    kernel = ThermalKernel.from_card(card, cols=3)
+    assert set(kernel.residues_k_per_w) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[4, 4])
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 1)], residues[5, 4])
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, -1)], residues[0, 4])
