@@ -1,0 +1,53 @@
+"""Differential conductance pairs: quantised, bounded, stuck devices frozen, heat drives dG."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from devicefit.switching import SwitchingModel
+from snn.weights import PairArray, levels, program_frame, quantise
+
+MODEL = SwitchingModel()
+
+
+def start(shape: tuple[int, int], bits: int, seed: int = 0) -> PairArray:
+    rng = np.random.default_rng(seed)
+    lv = levels(MODEL, bits)
+    return PairArray(rng.choice(lv, shape), rng.choice(lv, shape), rng.random(shape) < 0.1)
+
+
+def test_conductances_stay_on_levels_and_in_range() -> None:
+    bits = 4
+    pairs = start((20, 30), bits)
+    rng = np.random.default_rng(1)
+    allowed = levels(MODEL, bits)
+    for _ in range(200):
+        rise = rng.uniform(0, 200, (20, 30))  # up to 500 K: saturating pulses included
+        signal = rng.normal(size=(20, 30)) * (rng.random((20, 30)) < 0.7)
+        pairs = program_frame(pairs, rise, signal, MODEL, bits=bits, c2c_sigma_rel=0.3, rng=rng)
+        for g in (pairs.g_plus, pairs.g_minus):
+            assert np.all(np.min(np.abs(g[..., None] - allowed), axis=-1) < 1e-18)
+            assert g.min() >= MODEL.g_min_s and g.max() <= MODEL.g_max_s
+
+
+def test_stuck_devices_and_silent_synapses_do_not_move() -> None:
+    pairs = start((10, 10), 8)
+    signal = np.ones((10, 10))
+    signal[:, :3] = 0.0
+    after = program_frame(pairs, np.full((10, 10), 150.0), signal, MODEL, bits=8)
+    frozen = pairs.stuck | (signal == 0)
+    np.testing.assert_array_equal(after.g_plus[frozen], pairs.g_plus[frozen])
+    np.testing.assert_array_equal(after.g_minus, pairs.g_minus)  # only G+ got SET pulses
+    assert np.all(after.g_plus[~frozen] >= pairs.g_plus[~frozen])
+
+
+def test_hotter_cells_move_more_and_sign_picks_the_device() -> None:
+    n = 50
+    g = np.full((1, n), MODEL.g_min_s)
+    pairs = PairArray(quantise(g, MODEL, 10), quantise(g, MODEL, 10), np.zeros((1, n), bool))
+    rise = np.linspace(0, 150, n)[None, :]
+    up = program_frame(pairs, rise, np.ones((1, n)), MODEL, bits=10)
+    down = program_frame(pairs, rise, -np.ones((1, n)), MODEL, bits=10)
+    w_up, w_down = up.weights(MODEL, 1.0)[0], down.weights(MODEL, 1.0)[0]
+    assert np.all(np.diff(w_up) >= 0) and w_up[-1] > 10 * max(w_up[0], 1e-12)
+    np.testing.assert_allclose(w_down, -w_up)
