@@ -138,7 +138,8 @@ def eprop_gradients(
 ) -> tuple[FloatArray, FloatArray]:
     """sum_t L^t e^t for the input and recurrent weights, traces run forward in time.
 
-    Memory is O(B N (N + N_in)) (the ALIF adaptation traces), never O(B N^2 T).
+    Memory is O(B N_alif (N + N_in)) (the adaptation traces of ALIF neurons only), never
+    O(B N^2 T).
     """
     n_t, n_b, n = traj.v.shape
     beta = np.broadcast_to(np.asarray(p.beta, dtype=float), (n,))
@@ -152,14 +153,18 @@ def eprop_gradients(
             acc = p.alpha * acc + src
             eps_v[t] = acc
         # LIF part: sum_t (L psi)_j eps_v_i, one matmul over batch and time
-        grad = np.einsum("tbj,tbi->ji", learning * traj.psi, eps_v)
-        if np.any(beta != 0):
-            eps_a = np.zeros((n_b, n, pre.shape[2]))
+        grad = np.einsum("tbj,tbi->ji", learning * traj.psi, eps_v, optimize=True)
+        adaptive = np.flatnonzero(beta)  # only ALIF neurons carry an adaptation trace
+        if len(adaptive):
+            b_a = beta[adaptive][None, :, None]
+            psi_a = traj.psi[:, :, adaptive]  # [T, B, N_a]
+            signal_a = learning[:, :, adaptive] * psi_a
+            eps_a = np.zeros((n_b, len(adaptive), pre.shape[2]))
+            grad_a = np.zeros((len(adaptive), pre.shape[2]))
             for t in range(n_t):
-                e_a = traj.psi[t][:, :, None] * (-beta[None, :, None] * eps_a)
-                grad += np.einsum("bj,bji->ji", learning[t], e_a)
-                eps_a = (p.rho - beta[None, :] * traj.psi[t])[:, :, None] * eps_a + traj.psi[t][
-                    :, :, None
-                ] * eps_v[t][:, None, :]
+                grad_a -= np.einsum("bj,bji->ji", signal_a[t], b_a * eps_a, optimize=True)
+                eps_a *= p.rho - b_a * psi_a[t][:, :, None]
+                eps_a += psi_a[t][:, :, None] * eps_v[t][:, None, :]
+            grad[adaptive] += grad_a
         grads.append(grad)
     return grads[0], grads[1]
