@@ -21,6 +21,7 @@ from devicefit.cauer import foster_to_cauer
 from devicefit.foster import FitError, FosterNetwork, fit_foster, truncate_modal
 from devicefit.switching import DEFAULT_VARIABILITY
 from meshes.files import staged_output, write_json
+from thermal.modal import ModalModel
 
 
 @dataclass(frozen=True)
@@ -224,13 +225,12 @@ def _mor_route(data: dict[str, np.ndarray], n_poles: int, z: np.ndarray) -> dict
     """Error of truncating thermal/'s reduced modal model to the same order (R kept exact)."""
     if "rate_per_s" not in data:
         return None
-    rates = data["rate_per_s"]
-    residues = np.einsum("pk,kh->phk", data["output_matrix"], data["input_matrix"] / rates[:, None])
+    modal = ModalModel.from_arrays(data)
     cut = truncate_modal(
-        1 / rates, residues, n_poles, tuple(data["probes"]), tuple(data["heaters"])
+        modal.tau_s, modal.residues_k_per_w(), n_poles, modal.probes, modal.heaters
     )
     err = np.abs(cut.step_response(data["t"]) - z) / np.diag(z[-1])[None, None, :]
-    return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(rates)}
+    return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(modal.tau_s)}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -100,9 +100,7 @@ class HeatSystem:
         eliminated rows, so it is an independent check of conservation.
         """
         d = self.domain
-        field = fem.Function(self.space)
-        field.x.array[: theta.getLocalSize()] = theta.getArray(readonly=True)
-        field.x.scatter_forward()
+        field = self.function_from(theta)
         n = ufl.FacetNormal(d.mesh)
         ds = ufl.Measure("ds", domain=d.mesh, subdomain_data=d.facet_tags)
         k = material_function(d, "k_w_per_m_k")

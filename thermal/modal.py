@@ -33,6 +33,18 @@ class ModalModel:
     probes: tuple[str, ...]
     heaters: tuple[str, ...]
 
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, NDArray[np.generic]]) -> ModalModel:
+        """The reduced model stored in a ``response.npz`` (``rate_per_s``, ``input_matrix``,
+        ``output_matrix``, ``probes``, ``heaters``)."""
+        return cls(
+            np.asarray(arrays["rate_per_s"], dtype=float),
+            np.asarray(arrays["input_matrix"], dtype=float),
+            np.asarray(arrays["output_matrix"], dtype=float),
+            tuple(str(p) for p in arrays["probes"]),
+            tuple(str(h) for h in arrays["heaters"]),
+        )
+
     @property
     def tau_s(self) -> FloatArray:
         """Time constants tau_k = 1 / lambda_k [s]."""

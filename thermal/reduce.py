@@ -33,9 +33,7 @@ class ReducedSystem:
 
     model: ModalModel
     basis: list[PETSc.Vec]  # V, M-orthonormal modal directions: field = sum_k y_k basis[k]
-    shifts_per_s: np.ndarray
-    n_basis_half: int  # leading basis size built from every other shift (error estimate)
-    model_half: ModalModel
+    model_half: ModalModel  # built from every other shift only: a reduction-error estimate
 
     def field(self, modal_state: np.ndarray) -> PETSc.Vec:
         """FE dof vector sum_k y_k phi_k for a modal state y (collective)."""
@@ -100,7 +98,7 @@ def reduce_system(
         modal_basis.append(vec)
     for vec in basis:
         vec.destroy()
-    return ReducedSystem(model, modal_basis, shifts, n_half, half)
+    return ReducedSystem(model, modal_basis, half)
 
 
 def _append_orthonormal(

@@ -19,7 +19,8 @@ from mpi4py import MPI
 import numpy as np
 
 from meshes.files import sha256_file, staged_output, write_json
-from meshes.spec import spec_from_dict
+from meshes.geometry import cell_names
+from meshes.spec import cell_centre_nm, spec_from_dict
 from thermal.config import ThermalConfig, ThermalError, material_table, physical_time_range_s
 from thermal.fe import (
     Domain,
@@ -54,10 +55,9 @@ def read_device_info(device_dir: Path) -> dict[str, Any]:
 
 
 def cell_groups(info: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Heater and ReRAM group names in row-major cell order."""
-    spec = info["spec"]["array"]
-    cells = [(i, j) for i in range(spec["rows"]) for j in range(spec["cols"])]
-    return ([f"heater_r{i}_c{j}" for i, j in cells], [f"reram_r{i}_c{j}" for i, j in cells])
+    """Heater and ReRAM group names in row-major cell order (``meshes.geometry.cell_names``)."""
+    cells = cell_names(spec_from_dict(info["spec"]))
+    return [heater for _, _, heater, _ in cells], [reram for _, _, _, reram in cells]
 
 
 def shifts_for(t_min_s: float, t_max_s: float, per_decade: float) -> np.ndarray:
@@ -125,7 +125,8 @@ def run_thermal(
         if plots:
             from thermal.plots import plot_impedance, plot_temperature_map
 
-            y_cut = _cell_y_m(info, centre)
+            row, col = divmod(centre, spec.array.cols)
+            y_cut = cell_centre_nm(spec, row, col)[1] * info["length_unit_m"]
             map_png = scratch / "thermal_map.png"
             plot_temperature_map(
                 system,
@@ -289,9 +290,3 @@ def _to_p1(func: Any) -> Any:
     p1.interpolate(func)
     p1.name = func.name
     return p1
-
-
-def _cell_y_m(info: dict[str, Any], index: int) -> float:
-    a = info["spec"]["array"]
-    row = index // a["cols"]
-    return float((row - (a["rows"] - 1) / 2) * a["pitch_nm"] * info["length_unit_m"])

@@ -37,6 +37,17 @@ def step_sizes_geometric(t_end_s: float, dt_first_s: float, steps_per_doubling: 
     return np.array(steps)
 
 
+def zero_order_hold(power_w: np.ndarray, dt_s: float) -> Callable[[float], np.ndarray]:
+    """power_w(t) for powers ``power_w[n, heater]`` held on [n dt, (n+1) dt) — the convention
+    of ``ModalModel.respond`` — for ``fe_transient``, which asks for P at each step's end."""
+    last = len(power_w) - 1
+
+    def at(t: float) -> np.ndarray:
+        return power_w[min(max(int(np.ceil(t / dt_s - 1e-9)) - 1, 0), last)]
+
+    return at
+
+
 def fe_transient(
     system: HeatSystem,
     steps_s: np.ndarray,

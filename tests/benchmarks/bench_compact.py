@@ -26,7 +26,7 @@ from meshes.spec import default_spec
 from thermal.config import material_table
 from thermal.fe import Domain, assemble_heat_system, read_device_mesh
 from thermal.stage import cell_groups, run_thermal
-from thermal.transient import fe_transient
+from thermal.transient import fe_transient, zero_order_hold
 
 
 def main() -> None:
@@ -55,9 +55,7 @@ def main() -> None:
     system = assemble_heat_system(domain, heaters, probes)
     start = time.perf_counter()
     steps = np.full(n * sub, dt / sub)
-    _, fe = fe_transient(
-        system, steps, lambda t: power[min(int(np.ceil(t / dt - 1e-9)) - 1, n - 1)]
-    )
+    _, fe = fe_transient(system, steps, zero_order_hold(power, dt))
     t_fe = time.perf_counter() - start
     fe = fe[sub::sub]
     peak = np.abs(fe[:, centre]).max()

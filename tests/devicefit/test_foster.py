@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from devicefit.foster import FitError, FosterNetwork, fit_foster, truncate_modal
+from thermal.modal import ModalModel
 
 PROBES, HEATERS = ("reram_a", "reram_b"), ("heater_a", "heater_b")
 
@@ -103,10 +104,9 @@ def test_default_device_fits_within_one_percent_with_at_most_twelve_poles(
     assert err.max() == pytest.approx(fit.max_rel_error, rel=1e-9)
     # the model-order-reduction route (truncating the FE modal model to the same order, R
     # kept exact) is clearly worse here: fitting earns its keep
-    rates = data["rate_per_s"]
-    residues = np.einsum("pk,kh->phk", data["output_matrix"], data["input_matrix"] / rates[:, None])
+    modal = ModalModel.from_arrays(dict(data))
     cut = truncate_modal(
-        1 / rates, residues, len(fit.network.tau_s), tuple(data["probes"]), tuple(data["heaters"])
+        modal.tau_s, modal.residues_k_per_w(), len(fit.network.tau_s), modal.probes, modal.heaters
     )
     cut_err = np.abs(cut.step_response(t) - z) / np.diag(z[-1])[None, None, :]
     assert cut_err.max() > 2 * err.max()

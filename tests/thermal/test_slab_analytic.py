@@ -22,7 +22,7 @@ from meshes.materials import MATERIALS
 from thermal.fe import Domain, assemble_heat_system
 from thermal.reduce import reduce_system
 from thermal.stage import shifts_for
-from thermal.transient import fe_transient, step_sizes_geometric
+from thermal.transient import fe_transient, step_sizes_geometric, zero_order_hold
 
 L, W = 1e-6, 1e-7  # bar length and square side [m]
 MAT = MATERIALS["SiO2"]
@@ -106,9 +106,7 @@ def test_pulse_train_response_by_reduced_model_and_by_time_stepping_agree(bar: t
     modal = reduced.model.respond(power, dt)  # [n, probe], at t = (k + 1) dt
     sub = 10  # backward Euler with 10 sub-steps per hold interval
     steps = np.full(n * sub, dt / sub)
-    _, fe = fe_transient(
-        system, steps, lambda t: power[min(int(np.ceil(t / dt - 1e-9)) - 1, n - 1)]
-    )
+    _, fe = fe_transient(system, steps, zero_order_hold(power, dt))
     scale = np.max(np.abs(fe))
     assert np.max(np.abs(modal - fe[sub::sub])) < 0.01 * scale
 
