@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.signal
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -40,6 +41,7 @@ class NeuronParams:
     v_th: float = 1.0
     gamma: float = 0.3
     kappa: float = float(np.exp(-1 / 20))  # readout leak
+    n_refractory: int = 0  # steps after a spike with z = 0 and psi = 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def forward(w: Weights, x: FloatArray, p: NeuronParams) -> Trajectory:
     y = np.zeros((n_t, n_b, w.w_out.shape[0]))
     v_t, a_t, z_prev = np.zeros((n_b, n)), np.zeros((n_b, n)), np.zeros((n_b, n))
     y_prev = np.zeros((n_b, w.w_out.shape[0]))
+    refractory = np.zeros((n_b, n), dtype=int)  # steps left
     inputs = x @ w.w_in.T  # [T, B, N], all time steps at once
     for t in range(n_t):
         if t > 0:
@@ -81,27 +84,82 @@ def forward(w: Weights, x: FloatArray, p: NeuronParams) -> Trajectory:
         else:
             v_t = inputs[0]
         threshold = p.v_th + beta * a_t
-        z_t = (v_t > threshold).astype(float)
+        free = refractory == 0
+        z_t = ((v_t > threshold) & free).astype(float)
         v[t], a[t], z[t] = v_t, a_t, z_t
-        psi[t] = p.gamma / p.v_th * np.maximum(0.0, 1.0 - np.abs((v_t - threshold) / p.v_th))
+        psi[t] = free * pseudo_derivative(v_t, threshold, p)
+        if p.n_refractory:
+            refractory = np.where(z_t > 0, p.n_refractory, np.maximum(refractory - 1, 0))
         y_prev = p.kappa * y_prev + z_t @ w.w_out.T
         y[t] = y_prev
         z_prev = z_t
     return Trajectory(x, v, a, z, psi, y)
 
 
+def pseudo_derivative(v: FloatArray, threshold: FloatArray, p: NeuronParams) -> FloatArray:
+    """psi = (gamma / v_th) max(0, 1 - |(v - A) / v_th|)  (Bellec et al. 2020, Methods)."""
+    out: FloatArray = p.gamma / p.v_th * np.maximum(0.0, 1.0 - np.abs((v - threshold) / p.v_th))
+    return out
+
+
+def leaky_filter(x: FloatArray, decay: float) -> FloatArray:
+    """y^t = decay y^{t-1} + x^t along axis 0 (time), from y^{-1} = 0."""
+    out: FloatArray = scipy.signal.lfilter([1.0], [1.0, -decay], x, axis=0)
+    return out
+
+
 def readout_error_signal(
     traj: Trajectory, w: Weights, target: FloatArray, p: NeuronParams
 ) -> FloatArray:
     """dE/dz^t through the leaky readout only: W_out^T sum_{t' >= t} kappa^{t'-t}(y - y*)."""
-    err = traj.y - target
-    filtered = np.zeros_like(err)
-    acc = np.zeros(err.shape[1:])
-    for t in range(len(err) - 1, -1, -1):
-        acc = err[t] + p.kappa * acc
-        filtered[t] = acc
-    out: FloatArray = filtered @ w.w_out
+    return learning_signal(traj.y - target, w.w_out.T, p)
+
+
+def learning_signal(error: FloatArray, feedback: FloatArray, p: NeuronParams) -> FloatArray:
+    """L_j^t = sum_k B_jk sum_{t' >= t} kappa^(t'-t) (y_k^t' - y*_k^t'), [T, B, N].
+
+    ``feedback`` B [N, N_out] is W_out^T (symmetric e-prop), fixed random, or adaptive (see
+    ``feedback_matrix``). Filtering the error backwards by the readout leak is the same sum as
+    Bellec et al.'s forward filtering of the eligibility trace by kappa (swap the two sums).
+    """
+    filtered = leaky_filter(error[::-1], p.kappa)[::-1]
+    out: FloatArray = filtered @ feedback.T
     return out
+
+
+def feedback_matrix(
+    mode: str, w_out: FloatArray, rng: np.random.Generator | None = None
+) -> FloatArray:
+    """B [N, N_out] for ``mode`` in FEEDBACK_MODES.
+
+    symmetric: B = W_out^T; random: fixed Gaussian with W_out's scale (Bellec et al. 2020,
+    "random e-prop"); adaptive: starts random and the trainer applies W_out's updates to it
+    (Kolen-Pollack style, as in the paper's "adaptive e-prop").
+    """
+    if mode == "symmetric":
+        return w_out.T.copy()
+    if mode in ("random", "adaptive"):
+        gen = rng if rng is not None else np.random.default_rng(0)
+        scale = float(np.std(w_out)) or 1.0 / np.sqrt(w_out.shape[1])
+        out: FloatArray = gen.normal(0.0, scale, w_out.T.shape)
+        return out
+    raise ValueError(f"feedback: {mode!r} is not one of {FEEDBACK_MODES}")
+
+
+FEEDBACK_MODES = ("symmetric", "random", "adaptive")
+
+
+def rate_regularisation_signal(
+    z: FloatArray, target_rate_per_step: float, strength: float
+) -> FloatArray:
+    """dE_reg/dz for E_reg = (c/2) sum_j (f_j - f*)^2, f_j = mean_{t,b} z_j^t: [T, B, N].
+
+    Added to the learning signal it pulls each neuron's firing rate towards f* (per step,
+    i.e. rate_hz * dt); Bellec et al. 2020 regularise to 10 Hz this way.
+    """
+    n_t, n_b, _ = z.shape
+    per_neuron = strength * (z.mean(axis=(0, 1)) - target_rate_per_step) / (n_t * n_b)
+    return np.broadcast_to(per_neuron, z.shape)
 
 
 def bptt_gradients(
@@ -136,35 +194,40 @@ def bptt_gradients(
 def eprop_gradients(
     traj: Trajectory, learning: FloatArray, p: NeuronParams
 ) -> tuple[FloatArray, FloatArray]:
-    """sum_t L^t e^t for the input and recurrent weights, traces run forward in time.
+    """sum_t L^t e^t for the input and recurrent weights: (dE/dW_in, dE/dW_rec).
 
-    Memory is O(B N_alif (N + N_in)) (the adaptation traces of ALIF neurons only), never
-    O(B N^2 T).
+    LIF part: sum_t (L psi)_j^t eps_v,i^t, one contraction over batch and time. ALIF part:
+    -beta_j sum_t (L psi)_j^t eps_a,ji^t with eps_a^{t+1} = c_j^t eps_a^t + psi_j^t eps_v,i^t,
+    c = rho - beta psi. Unrolling eps_a and swapping the two time sums gives
+
+        sum_t (L psi)^t eps_a^t = sum_s psi_j^s q_j^s eps_v,i^s,
+        q^s = (L psi)^{s+1} + c^{s+1} q^{s+1},  q^{T-1} = 0,
+
+    a scan over [B, N] instead of over [B, N, N_pre]: the result is the same number (tested
+    against BPTT to 1e-10), memory O(N (N + N_in) + B N T), never O(B N^2 T).
     """
     n_t, n_b, n = traj.v.shape
     beta = np.broadcast_to(np.asarray(p.beta, dtype=float), (n,))
-    grads = []
-    for pre, shift in ((traj.x, 0), (traj.z, 1)):
-        # eps_v^t = sum_{s} alpha^(t-s) pre^s for s <= t - shift (pre-synaptic only)
-        eps_v = np.zeros((n_t, n_b, pre.shape[2]))
-        acc = np.zeros((n_b, pre.shape[2]))
-        for t in range(n_t):
-            src = pre[t] if shift == 0 else (pre[t - 1] if t > 0 else 0.0)
-            acc = p.alpha * acc + src
-            eps_v[t] = acc
-        # LIF part: sum_t (L psi)_j eps_v_i, one matmul over batch and time
-        grad = np.einsum("tbj,tbi->ji", learning * traj.psi, eps_v, optimize=True)
-        adaptive = np.flatnonzero(beta)  # only ALIF neurons carry an adaptation trace
-        if len(adaptive):
-            b_a = beta[adaptive][None, :, None]
-            psi_a = traj.psi[:, :, adaptive]  # [T, B, N_a]
-            signal_a = learning[:, :, adaptive] * psi_a
-            eps_a = np.zeros((n_b, len(adaptive), pre.shape[2]))
-            grad_a = np.zeros((len(adaptive), pre.shape[2]))
-            for t in range(n_t):
-                grad_a -= np.einsum("bj,bji->ji", signal_a[t], b_a * eps_a, optimize=True)
-                eps_a *= p.rho - b_a * psi_a[t][:, :, None]
-                eps_a += psi_a[t][:, :, None] * eps_v[t][:, None, :]
-            grad[adaptive] += grad_a
-        grads.append(grad)
-    return grads[0], grads[1]
+    signal = learning * traj.psi  # (L psi)_j^t
+    if np.any(beta):
+        c = p.rho - beta * traj.psi
+        q = np.zeros_like(signal)
+        for s in range(n_t - 2, -1, -1):
+            q[s] = signal[s + 1] + c[s + 1] * q[s + 1]
+        signal = signal - beta * traj.psi * q
+    flat = signal.reshape(n_t * n_b, n)
+    eps_in, eps_rec = eligibility_traces(traj, p)
+    grad_in = flat.T @ eps_in.reshape(n_t * n_b, -1)
+    grad_rec = flat.T @ eps_rec.reshape(n_t * n_b, -1)
+    return grad_in, grad_rec
+
+
+def eligibility_traces(traj: Trajectory, p: NeuronParams) -> tuple[FloatArray, FloatArray]:
+    """Presynaptic traces eps_v (input, recurrent), [T, B, N_in] and [T, B, N].
+
+    The LIF eligibility of synapse (j, i) at step t is psi_j^t eps_v,i^t; the thermal and
+    ideal synapse back-ends integrate exactly this product (``snn.synapses``).
+    """
+    eps_rec = np.zeros_like(traj.z)
+    eps_rec[1:] = leaky_filter(traj.z[:-1], p.alpha)  # z^{t-1} enters v^t
+    return leaky_filter(traj.x, p.alpha), eps_rec

@@ -39,12 +39,12 @@ def relative(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
 
-@pytest.mark.parametrize("kind", ["LIF", "ALIF"])
+@pytest.mark.parametrize("kind", ["LIF", "ALIF", "ALIF+refractory"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_eprop_with_true_learning_signal_equals_bptt(kind: str, seed: int) -> None:
     n = 12
     beta = np.zeros(n) if kind == "LIF" else np.where(np.arange(n) % 2 == 0, 1.7, 0.0)
-    p = NeuronParams(beta=beta)
+    p = NeuronParams(beta=beta, n_refractory=2 if "refractory" in kind else 0)
     w = network(seed)
     x, target = data(seed)
     traj = forward(w, x, p)
@@ -77,3 +77,15 @@ def test_with_recurrence_the_readout_signal_alone_is_only_an_approximation() -> 
     _, grad_rec, _ = bptt_gradients(traj, w, target, p)
     _, approx_rec = eprop_gradients(traj, readout_error_signal(traj, w, target, p), p)
     assert relative(approx_rec, grad_rec) > 1e-3
+
+
+def test_refractory_neurons_are_silent_and_not_plastic() -> None:
+    p = NeuronParams(n_refractory=3)
+    w = network(5)
+    x, _ = data(5)
+    traj = forward(w, x, p)
+    t_spk, b_spk, j_spk = np.nonzero(traj.z[:-3])
+    assert len(t_spk) > 20
+    for lag in (1, 2, 3):
+        assert not traj.z[t_spk + lag, b_spk, j_spk].any()
+        assert not traj.psi[t_spk + lag, b_spk, j_spk].any()
