@@ -12,9 +12,16 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import fit, mesh, run, thermal
+from neohebb.commands import fit, maze, mesh, run, sweep, thermal
 
-COMMANDS: dict[str, ModuleType] = {"mesh": mesh, "thermal": thermal, "fit": fit, "run": run}
+COMMANDS: dict[str, ModuleType] = {
+    "mesh": mesh,
+    "thermal": thermal,
+    "fit": fit,
+    "maze": maze,
+    "sweep": sweep,
+    "run": run,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from devicefit.card import CardError
     from meshes.spec import SpecError
     from neohebb.config import ConfigError
+    from snn.agent import AgentError
+    from snn.maze import MazeError
     from thermal.config import ThermalError
 
     args = build_parser().parse_args(argv)
@@ -53,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
-    except (SpecError, ConfigError, ThermalError, CardError) as exc:
+    except (SpecError, ConfigError, ThermalError, CardError, AgentError, MazeError) as exc:
         print(f"neohebb {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BaseException:

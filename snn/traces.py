@@ -25,7 +25,7 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class ThermalKernel:
-    """Poles ``tau_s`` [K] and residues [K/W] per cell offset: {(d_row, d_col): [K]}."""
+    """Poles ``tau_s`` [s] and residues [K/W] per cell offset: {(d_row, d_col): [K]}."""
 
     tau_s: FloatArray
     residues_k_per_w: dict[tuple[int, int], FloatArray]
@@ -54,30 +54,45 @@ def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
     return np.einsum("t,tbj,tbi->bji", weights, psi, eps)
 
 
-def thermal_trace(
-    psi: FloatArray, eps: FloatArray, kernel: ThermalKernel, dt_s: float, p_scale_w: float
-) -> FloatArray:
-    """End-of-frame temperature rise dT [K] of every synapse cell: [B, N_post, N_pre]."""
-    a = np.exp(-dt_s / kernel.tau_s)
-    n_t = len(psi)
-    ages = np.arange(n_t - 1, -1, -1, dtype=float)
+def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float) -> FloatArray:
+    """Per-mode end-of-frame heat of each cell's own heater per watt: [K, ..., N_post, N_pre].
+
+    h_k = sum_s (1 - a_k) a_k^(n-1-s) psi_j^s eps_i^s, a_k = exp(-dt / tau_k): the exact
+    zero-order-hold response of mode k to a unit-scale heater power psi eps.
+    ``psi`` [T, ..., N_post], ``eps`` [T, ..., N_pre].
+    """
+    a = np.exp(-dt_s / np.asarray(tau_s, float))
+    ages = np.arange(len(psi) - 1, -1, -1, dtype=float)
     weights = (1 - a)[None, :] * a[None, :] ** ages[:, None]  # [T, K]
-    heat = p_scale_w * np.einsum("tk,tbj,tbi->kbji", weights, psi, eps)  # per mode, own cell
+    return np.einsum("tk,t...j,t...i->k...ji", weights, psi, eps)
+
+
+def temperature_rise(heat: FloatArray, kernel: ThermalKernel) -> FloatArray:
+    """dT [K] of every cell from per-mode heater states ``heat`` [K, ..., N_post, N_pre] [W]:
+
+    dT_ji = sum_(dr,dc) sum_k R_k(dr, dc) heat_k,(j-dr)(i-dc).
+    """
     out = np.zeros(heat.shape[1:])
     for (dr, dc), res in kernel.residues_k_per_w.items():
         # probe at offset (dr, dc) from a heater: synapse (j, i) receives from (j - dr, i - dc)
-        src = np.einsum("k,kbji->bji", res, heat)
-        out += _shift(src, dr, dc)
+        out += _shift(np.tensordot(res, heat, axes=(0, 0)), dr, dc)
     return out
 
 
+def thermal_trace(
+    psi: FloatArray, eps: FloatArray, kernel: ThermalKernel, dt_s: float, p_scale_w: float
+) -> FloatArray:
+    """End-of-frame temperature rise dT [K] of every cell, from rest: [B, N_post, N_pre]."""
+    return temperature_rise(p_scale_w * modal_heat(psi, eps, kernel.tau_s, dt_s), kernel)
+
+
 def _shift(x: FloatArray, dr: int, dc: int) -> FloatArray:
-    """y[:, j, i] = x[:, j - dr, i - dc], zero where that cell does not exist."""
+    """y[..., j, i] = x[..., j - dr, i - dc], zero where that cell does not exist."""
     y = np.zeros_like(x)
-    n_r, n_c = x.shape[1:]
+    n_r, n_c = x.shape[-2:]
     rows_dst = slice(max(dr, 0), n_r + min(dr, 0))
     rows_src = slice(max(-dr, 0), n_r + min(-dr, 0))
     cols_dst = slice(max(dc, 0), n_c + min(dc, 0))
     cols_src = slice(max(-dc, 0), n_c + min(-dc, 0))
-    y[:, rows_dst, cols_dst] = x[:, rows_src, cols_src]
+    y[..., rows_dst, cols_dst] = x[..., rows_src, cols_src]
     return y

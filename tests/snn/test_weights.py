@@ -37,17 +37,34 @@ def test_stuck_devices_and_silent_synapses_do_not_move() -> None:
     after = program_frame(pairs, np.full((10, 10), 150.0), signal, MODEL, bits=8)
     frozen = pairs.stuck | (signal == 0)
     np.testing.assert_array_equal(after.g_plus[frozen], pairs.g_plus[frozen])
-    np.testing.assert_array_equal(after.g_minus, pairs.g_minus)  # only G+ got SET pulses
-    assert np.all(after.g_plus[~frozen] >= pairs.g_plus[~frozen])
+    np.testing.assert_array_equal(after.g_minus[frozen], pairs.g_minus[frozen])
+    assert np.all(after.g_plus[~frozen] >= pairs.g_plus[~frozen])  # SET on G+
+    assert np.all(after.g_minus[~frozen] <= pairs.g_minus[~frozen])  # RESET on G-
+    assert np.any(after.g_plus[~frozen] > pairs.g_plus[~frozen])
 
 
 def test_hotter_cells_move_more_and_sign_picks_the_device() -> None:
     n = 50
-    g = np.full((1, n), MODEL.g_min_s)
+    g = np.full((1, n), 0.5 * (MODEL.g_min_s + MODEL.g_max_s))
     pairs = PairArray(quantise(g, MODEL, 10), quantise(g, MODEL, 10), np.zeros((1, n), bool))
     rise = np.linspace(0, 150, n)[None, :]
     up = program_frame(pairs, rise, np.ones((1, n)), MODEL, bits=10)
     down = program_frame(pairs, rise, -np.ones((1, n)), MODEL, bits=10)
     w_up, w_down = up.weights(MODEL, 1.0)[0], down.weights(MODEL, 1.0)[0]
     assert np.all(np.diff(w_up) >= 0) and w_up[-1] > 10 * max(w_up[0], 1e-12)
-    np.testing.assert_allclose(w_down, -w_up)
+    assert np.all(np.diff(w_down) <= 0) and w_down[-1] < 0
+    # SET and RESET of the pair add up: the + device rises and the - device falls
+    assert np.all(up.g_plus >= pairs.g_plus) and np.all(up.g_minus <= pairs.g_minus)
+
+
+def test_device_to_device_rate_factor_scales_the_switching_rate() -> None:
+    """A device with rate factor m behaves like a nominal device pulsed m times as long."""
+    shape = (1, 3)
+    g = quantise(np.full(shape, 3e-5), MODEL, 12)
+    fast = PairArray(g, g, np.zeros(shape, bool), np.full(shape, 4.0), np.full(shape, 4.0))
+    nominal = PairArray(g, g, np.zeros(shape, bool))
+    rise, sig = np.full(shape, 60.0), np.ones(shape)
+    a = program_frame(fast, rise, sig, MODEL, bits=12, pulse_s=1e-7)
+    b = program_frame(nominal, rise, sig, MODEL, bits=12, pulse_s=4e-7)
+    np.testing.assert_allclose(a.g_plus, b.g_plus)
+    np.testing.assert_allclose(a.g_minus, b.g_minus)
