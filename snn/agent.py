@@ -31,7 +31,14 @@ from numpy.typing import NDArray
 from snn.encoders import place_cell_rates, poisson_spikes
 from snn.eprop import NeuronParams, Weights, eligibility_traces, forward
 from snn.maze import is_success, make_task, task_grid
-from snn.synapses import IdealSynapses, SynapseBackend, mean_delay_s, thermal_backend
+from snn.synapses import (
+    IdealSynapses,
+    SynapseBackend,
+    ThermalSynapses,
+    card_columns,
+    mean_delay_s,
+    thermal_backend,
+)
 from snn.traces import ThermalKernel
 
 FloatArray = NDArray[np.float64]
@@ -62,6 +69,7 @@ class AgentConfig:
     neurons_per_action: int = 8
     tau_m_steps: float = 20.0
     w_init: float = 0.3
+    bias: float = 0.0  # constant input current per step: v rests at bias / (1 - alpha)
     policy_gain: float = 1.0
     # learning
     decay_ratio: float = 2.0  # trace time constant / frame duration
@@ -69,14 +77,14 @@ class AgentConfig:
     lr: float = 0.05
     critic_lr: float = 0.2
     # thermal back-end (ignored by ideal)
-    w_scale: float = 1.0
-    bits: int = 6
-    heater_power_w: float = 2e-4
-    pulse_v: float = 0.5
-    reference_rise_k: float = 50.0
-    levels_per_pulse: float = 1.0
+    w_scale: float = 3.0
+    bits: int = 8
+    heater_power_w: float = 5e-4
+    pulse_v: float = 0.1
+    reference_rise_k: float = 100.0
+    levels_per_pulse: float = 2.0
     signal_unit: float = 0.05
-    max_pulses: int = 4
+    max_pulses: int = 8
     variability: float = 0.0  # multiplier on the card's d2d/c2c/stuck figures
 
     def validate(self) -> None:
@@ -178,8 +186,7 @@ def run_agent(
     backend: SynapseBackend
     if cfg.backend == "thermal":
         assert card is not None
-        cols = 1 + max(int(str(n).rsplit("_c", 1)[1]) for n in card["thermal"]["heaters"])
-        tau = mean_delay_s(ThermalKernel.from_card(card, cols))
+        tau = mean_delay_s(ThermalKernel.from_card(card, card_columns(card)))
         frame_s = tau / cfg.decay_ratio
         backend = thermal_backend(
             _scaled_variability(card, cfg.variability),
@@ -200,9 +207,7 @@ def run_agent(
     else:
         frame_s = cfg.steps_per_frame * cfg.dt_net_s
         tau = cfg.decay_ratio * frame_s
-        backend = IdealSynapses(
-            w0.copy(), tau, frame_s / cfg.steps_per_frame, cfg.lr, e_ref
-        )
+        backend = IdealSynapses(w0.copy(), tau, frame_s / cfg.steps_per_frame, cfg.lr, e_ref)
     expected = cfg.place_rate_hz * cfg.dt_net_s * cfg.steps_per_frame * cfg.cells_per_state
     w_critic = np.zeros(n_pre)
     population = np.repeat(np.arange(n_actions), cfg.neurons_per_action)
@@ -213,7 +218,9 @@ def run_agent(
         )
         x = poisson_spikes(rates[None, :], cfg.steps_per_frame, cfg.dt_net_s, rng)
         w = backend.weights()
-        traj = forward(Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params)
+        traj = forward(
+            Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params, cfg.bias
+        )
         counts = traj.z[:, 0].sum(0)
         logits = cfg.policy_gain * np.bincount(population, counts) / cfg.neurons_per_action
         pi = np.exp(logits - logits.max())
@@ -254,9 +261,9 @@ def run_agent(
                 target = float(reward) + cfg.gamma * float(w_critic @ next_frame[3])
             delta = target - value
             w_critic += cfg.critic_lr * delta * phi / cfg.cells_per_state
-            if cfg.backend == "thermal":
-                peak_rise.append(float(backend.trace().max()))
             backend.update(delta, rng)
+            if isinstance(backend, ThermalSynapses):
+                peak_rise.append(backend.last_peak_rise_k)
             if next_frame is not None:
                 action, psi, eps, phi = next_frame
         returns.append(total)
@@ -300,7 +307,9 @@ def greedy_policy(
     )
     x = poisson_spikes(rates, cfg.steps_per_frame, cfg.dt_net_s, rng)
     n_post = w.shape[0]
-    traj = forward(Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params)
+    traj = forward(
+        Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params, cfg.bias
+    )
     counts = traj.z.sum(0).reshape(n_states, repeats, -1, cfg.neurons_per_action).sum((1, 3))
     out: NDArray[np.int64] = np.argmax(counts, axis=1)
     return out

@@ -63,8 +63,11 @@ class Trajectory:
     y: FloatArray
 
 
-def forward(w: Weights, x: FloatArray, p: NeuronParams) -> Trajectory:
-    """Run the network on inputs x [T, B, N_in] from rest (v = a = z = 0 before t = 0)."""
+def forward(
+    w: Weights, x: FloatArray, p: NeuronParams, bias: FloatArray | float = 0.0
+) -> Trajectory:
+    """Run the network on inputs x [T, B, N_in] from rest (v = a = z = 0 before t = 0);
+    ``bias`` is a constant input current added to v every step (per neuron or scalar)."""
     n_t, n_b, _ = x.shape
     n = w.w_rec.shape[0]
     beta = np.broadcast_to(np.asarray(p.beta, dtype=float), (n,))
@@ -76,7 +79,7 @@ def forward(w: Weights, x: FloatArray, p: NeuronParams) -> Trajectory:
     v_t, a_t, z_prev = np.zeros((n_b, n)), np.zeros((n_b, n)), np.zeros((n_b, n))
     y_prev = np.zeros((n_b, w.w_out.shape[0]))
     refractory = np.zeros((n_b, n), dtype=int)  # steps left
-    inputs = x @ w.w_in.T  # [T, B, N], all time steps at once
+    inputs = x @ w.w_in.T + bias  # [T, B, N], all time steps at once
     for t in range(n_t):
         if t > 0:
             v_t = p.alpha * v[t - 1] + z_prev @ w.w_rec.T + inputs[t] - p.v_th * z_prev

@@ -61,11 +61,19 @@ def plot_policy(result: RunResult, png: Path) -> None:
             ax.add_patch(plt.Rectangle((c, r), 1, 1, color=COLOURS.get(ch, "#f7f7f7"), ec="w"))
             if ch in ".S":
                 dx, dy = ARROWS[result.greedy_policy[r * cols + c]]
-                ax.arrow(c + 0.5 - 0.25 * dx, r + 0.5 - 0.25 * dy, 0.4 * dx, 0.4 * dy,
-                         head_width=0.15, color="#1f3b73", length_includes_head=True)
+                ax.arrow(
+                    c + 0.5 - 0.25 * dx,
+                    r + 0.5 - 0.25 * dy,
+                    0.4 * dx,
+                    0.4 * dy,
+                    head_width=0.15,
+                    color="#1f3b73",
+                    length_includes_head=True,
+                )
             if ch in "SCT":
-                ax.text(c + 0.08, r + 0.25, {"S": "start", "C": "cheese", "T": "trap"}[ch],
-                        fontsize=7)
+                ax.text(
+                    c + 0.08, r + 0.25, {"S": "start", "C": "cheese", "T": "trap"}[ch], fontsize=7
+                )
     start = next((r, c) for r in range(rows) for c in range(cols) if grid[r][c] == "S")
     path = greedy_path(tuple(grid), np.asarray(result.greedy_policy), start)
     ys, xs = zip(*[(r + 0.5, c + 0.5) for r, c in path], strict=True)
@@ -75,8 +83,10 @@ def plot_policy(result: RunResult, png: Path) -> None:
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(f"learned policy ({result.config.backend}, final success "
-                 f"{result.final_success_rate:.2f})", fontsize=9)
+    ax.set_title(
+        f"learned policy ({result.config.backend}, final success {result.final_success_rate:.2f})",
+        fontsize=9,
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
@@ -96,18 +106,27 @@ def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
         for xi, mi, r in zip(x, mean, rows, strict=True):
             n = len(r["episodes_to_criterion"])
             if r["reached"] < n:
-                ax.annotate(f"{r['reached']}/{n}", (xi, mi), textcoords="offset points",
-                            xytext=(0, 8), ha="center", fontsize=7, color="#d62728")
-        ax.axhline(sweep["censored_value"], ls=":", color="#d62728", lw=0.8,
-                   label="budget (not reached)")
+                ax.annotate(
+                    f"{r['reached']}/{n}",
+                    (xi, mi),
+                    textcoords="offset points",
+                    xytext=(0, 8),
+                    ha="center",
+                    fontsize=7,
+                    color="#d62728",
+                )
+        ax.axhline(
+            sweep["censored_value"], ls=":", color="#d62728", lw=0.8, label="budget (not reached)"
+        )
         if kind == "decay":
             ax.set_xscale("log")
             ax.set_xlabel("trace time constant / step duration (tau / frame)")
         else:
             ax.set_xlabel("variability (x the card's d2d, c2c, stuck figures)")
         ax.set_ylabel("episodes to criterion")
-        ax.set_title(f"{sweep['task']}, {sweep['backend']} synapses, {sweep['seeds']} seeds",
-                     fontsize=9)
+        ax.set_title(
+            f"{sweep['task']}, {sweep['backend']} synapses, {sweep['seeds']} seeds", fontsize=9
+        )
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "sweep.png", dpi=120)

@@ -113,7 +113,9 @@ def run_sweep(
     if base.backend == "thermal":
         for var in variabilities:
             for s in range(seeds):
-                jobs.append(("variability", var, replace(base, variability=var, seed=base.seed + s)))
+                jobs.append(
+                    ("variability", var, replace(base, variability=var, seed=base.seed + s))
+                )
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for _, _, cfg in jobs:

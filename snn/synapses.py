@@ -112,12 +112,15 @@ class ThermalSynapses:
     heater_power_w: float
     e_ref: float
     pulse_v: float
-    pulse_s: float
+    set_pulse_s: float
+    reset_pulse_s: float
     signal_unit: float
     max_pulses: int = 4
     t_ambient_k: float = 300.0
     c2c_sigma_rel: float = 0.0
+    stochastic_rounding: bool = True
     energy: Energy = field(default_factory=Energy)
+    last_peak_rise_k: float = 0.0  # hottest cell at the last update
     _heat: FloatArray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -142,10 +145,15 @@ class ThermalSynapses:
         """round(|signal| / signal_unit) pulse pairs (stochastic rounding, capped)."""
         n = min(int(np.floor(abs(signal) / self.signal_unit + rng.random())), self.max_pulses)
         rise = self.trace()
+        self.last_peak_rise_k = float(rise.max())
         sign = np.full(rise.shape, np.sign(signal))
         for _ in range(n):
             self.energy.programming_j += programming_energy_j(
-                self.pairs, sign, pulse_v=self.pulse_v, pulse_s=self.pulse_s
+                self.pairs,
+                sign,
+                pulse_v=self.pulse_v,
+                set_s=self.set_pulse_s,
+                reset_s=self.reset_pulse_s,
             )
             self.pairs = program_frame(
                 self.pairs,
@@ -155,8 +163,10 @@ class ThermalSynapses:
                 bits=self.bits,
                 t_ambient_k=self.t_ambient_k,
                 pulse_v=self.pulse_v,
-                pulse_s=self.pulse_s,
+                pulse_s=self.set_pulse_s,
+                reset_pulse_s=self.reset_pulse_s,
                 c2c_sigma_rel=self.c2c_sigma_rel,
+                stochastic_rounding=self.stochastic_rounding,
                 rng=rng,
             )
         self.energy.updates += 1
@@ -175,21 +185,23 @@ def mean_delay_s(kernel: ThermalKernel) -> float:
 def calibrated_pulse_s(
     model: SwitchingModel,
     *,
+    set_polarity: bool,
     pulse_v: float,
     rise_k: float,
     levels_per_pulse: float,
     bits: int,
     t_ambient_k: float = 300.0,
 ) -> float:
-    """Pulse width [s] whose SET at mid-range G and T_ambient + rise_k moves G by
-    ``levels_per_pulse`` conductance levels: t_p = -ln(1 - dG / (G_max - G_mid)) / r(T, V)."""
+    """Pulse width [s] whose SET (RESET) at mid-range G and T_ambient + rise_k moves G by
+    ``levels_per_pulse`` levels: t_p = -ln(1 - |dG| / (G_max - G_mid)) / r(T, V); with
+    G_mid = (G_min + G_max) / 2 the same |dG| fraction holds for both polarities."""
     g_mid = 0.5 * (model.g_min_s + model.g_max_s)
     step = (model.g_max_s - model.g_min_s) / (2**bits - 1)
     fraction = levels_per_pulse * step / (model.g_max_s - g_mid)
     if not 0 < fraction < 1:
         raise ValueError(f"levels_per_pulse: {levels_per_pulse} must move 0 < dG < G_max - G_mid")
     rate = model.rate_per_s(
-        np.array([t_ambient_k + rise_k]), np.array([pulse_v]), np.array([True])
+        np.array([t_ambient_k + rise_k]), np.array([pulse_v]), np.array([set_polarity])
     )[0]
     return float(-np.log1p(-fraction) / rate)
 
@@ -238,6 +250,12 @@ def thermal_backend(
         rng=rng,
     )
     cols = card_columns(card)
+    pulse: dict[str, Any] = {
+        "pulse_v": pulse_v,
+        "rise_k": reference_rise_k,
+        "levels_per_pulse": levels_per_pulse,
+        "bits": bits,
+    }
     return ThermalSynapses(
         pairs=pairs,
         kernel=ThermalKernel.from_card(card, cols),
@@ -248,13 +266,8 @@ def thermal_backend(
         heater_power_w=heater_power_w,
         e_ref=e_ref,
         pulse_v=pulse_v,
-        pulse_s=calibrated_pulse_s(
-            model,
-            pulse_v=pulse_v,
-            rise_k=reference_rise_k,
-            levels_per_pulse=levels_per_pulse,
-            bits=bits,
-        ),
+        set_pulse_s=calibrated_pulse_s(model, set_polarity=True, **pulse),
+        reset_pulse_s=calibrated_pulse_s(model, set_polarity=False, **pulse),
         signal_unit=signal_unit,
         max_pulses=max_pulses,
         c2c_sigma_rel=float(var.get("c2c_sigma_rel", 0.0)),

@@ -64,7 +64,7 @@ def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float)
     a = np.exp(-dt_s / np.asarray(tau_s, float))
     ages = np.arange(len(psi) - 1, -1, -1, dtype=float)
     weights = (1 - a)[None, :] * a[None, :] ** ages[:, None]  # [T, K]
-    return np.einsum("tk,t...j,t...i->k...ji", weights, psi, eps)
+    return np.einsum("tk,t...j,t...i->k...ji", weights, psi, eps, optimize=True)
 
 
 def temperature_rise(heat: FloatArray, kernel: ThermalKernel) -> FloatArray:
@@ -72,10 +72,13 @@ def temperature_rise(heat: FloatArray, kernel: ThermalKernel) -> FloatArray:
 
     dT_ji = sum_(dr,dc) sum_k R_k(dr, dc) heat_k,(j-dr)(i-dc).
     """
+    offsets = list(kernel.residues_k_per_w)
+    residues = np.array([kernel.residues_k_per_w[o] for o in offsets])  # [O, K]
+    per_offset = np.tensordot(residues, heat, axes=(1, 0))  # [O, ..., N_post, N_pre]
     out = np.zeros(heat.shape[1:])
-    for (dr, dc), res in kernel.residues_k_per_w.items():
+    for (dr, dc), src in zip(offsets, per_offset, strict=True):
         # probe at offset (dr, dc) from a heater: synapse (j, i) receives from (j - dr, i - dc)
-        out += _shift(np.tensordot(res, heat, axes=(0, 0)), dr, dc)
+        out += _shift(src, dr, dc)
     return out
 
 

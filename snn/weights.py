@@ -10,8 +10,8 @@ model at the cell's temperature T_ambient + dT_ji (the thermal eligibility trace
     dG = -(G0 - G_min)(1 - exp(-m r_reset(T, V) t_p))   RESET
 
 with m = exp(sigma_d2d n) a fixed per-device rate factor (device-to-device variability).
-Conductances live on 2^bits equally spaced levels in [G_min, G_max] (nearest-level rounding
-after each pulse); cycle-to-cycle noise multiplies dG; stuck devices never move.
+Conductances live on 2^bits equally spaced levels in [G_min, G_max] (nearest or stochastic
+rounding after each pulse); cycle-to-cycle noise multiplies dG; stuck devices never move.
 """
 
 from __future__ import annotations
@@ -45,11 +45,15 @@ def levels(model: SwitchingModel, bits: int) -> FloatArray:
     return np.linspace(model.g_min_s, model.g_max_s, 2**bits)
 
 
-def quantise(g: FloatArray, model: SwitchingModel, bits: int) -> FloatArray:
-    """Nearest allowed level, clipped to [G_min, G_max]."""
+def quantise(
+    g: FloatArray, model: SwitchingModel, bits: int, rng: np.random.Generator | None = None
+) -> FloatArray:
+    """Nearest allowed level (``rng`` None) or stochastic rounding to one of the two levels
+    around g with the probability that keeps E[G] = g; clipped to [G_min, G_max]."""
     step = (model.g_max_s - model.g_min_s) / (2**bits - 1)
-    k = np.clip(np.rint((g - model.g_min_s) / step), 0, 2**bits - 1)
-    out: FloatArray = model.g_min_s + k * step
+    x = (g - model.g_min_s) / step
+    k = np.rint(x) if rng is None else np.floor(x + rng.random(np.shape(x)))
+    out: FloatArray = model.g_min_s + np.clip(k, 0, 2**bits - 1) * step
     return out
 
 
@@ -80,18 +84,16 @@ def pulse_dg(
     model: SwitchingModel,
     temperature_k: FloatArray,
     g0_s: FloatArray,
-    set_polarity: bool,
+    set_polarity: NDArray[np.bool_] | bool,
     rate_factor: FloatArray | float,
     pulse_v: float,
-    pulse_s: float,
+    pulse_s: FloatArray | float,
 ) -> FloatArray:
-    """dG [S] of one pulse with a per-device rate factor (equations in the module docstring)."""
-    pol = np.full(np.shape(temperature_k), set_polarity)
+    """dG [S] of one pulse per device with a per-device rate factor (module docstring)."""
+    pol = np.broadcast_to(np.asarray(set_polarity, bool), np.shape(g0_s))
     rate = model.rate_per_s(temperature_k, np.asarray(pulse_v, float), pol) * rate_factor
     moved = -np.expm1(-rate * pulse_s)
-    out: FloatArray = (
-        (model.g_max_s - g0_s) * moved if set_polarity else -(g0_s - model.g_min_s) * moved
-    )
+    out: FloatArray = np.where(pol, model.g_max_s - g0_s, model.g_min_s - g0_s) * moved
     return out
 
 
@@ -105,28 +107,37 @@ def program_frame(
     t_ambient_k: float = 300.0,
     pulse_v: float = 1.0,
     pulse_s: float = 1e-7,
+    reset_pulse_s: float | None = None,
     c2c_sigma_rel: float = 0.0,
+    stochastic_rounding: bool = False,
     rng: np.random.Generator | None = None,
 ) -> PairArray:
-    """One end-of-frame pulse pair per synapse with a non-zero signal (vectorised)."""
+    """One end-of-frame pulse pair per synapse with a non-zero signal (vectorised).
+
+    ``stochastic_rounding``: a change of a fraction of a level lands on the next level with
+    that probability (unbiased: E[dG] follows the switching model), else nearest level, which
+    drops every change below half a level. ``reset_pulse_s`` (default ``pulse_s``): RESET
+    pulses may be given their own width to balance SET and RESET rates.
+    """
     temperature = t_ambient_k + np.asarray(rise_k, float)
     gen = rng if rng is not None else np.random.default_rng()
     active = (signal != 0) & ~pairs.stuck
-    up = signal > 0
+    up = np.asarray(signal > 0)
+    reset_s = pulse_s if reset_pulse_s is None else reset_pulse_s
 
-    def moved(g: FloatArray, set_polarity: bool, rate: FloatArray | float) -> FloatArray:
-        dg = pulse_dg(model, temperature, g, set_polarity, rate, pulse_v, pulse_s)
+    def moved(
+        g: FloatArray, set_polarity: NDArray[np.bool_], rate: FloatArray | float
+    ) -> FloatArray:
+        width = np.where(set_polarity, pulse_s, reset_s)
+        dg = pulse_dg(model, temperature, g, set_polarity, rate, pulse_v, width)
         if c2c_sigma_rel > 0:
             dg = dg * np.maximum(0.0, 1.0 + c2c_sigma_rel * gen.standard_normal(dg.shape))
-        return np.where(active, quantise(g + dg, model, bits), g)
+        rounding = gen if stochastic_rounding else None
+        return np.where(active, quantise(g + dg, model, bits, rounding), g)
 
-    set_plus = moved(pairs.g_plus, True, pairs.rate_plus)
-    reset_plus = moved(pairs.g_plus, False, pairs.rate_plus)
-    set_minus = moved(pairs.g_minus, True, pairs.rate_minus)
-    reset_minus = moved(pairs.g_minus, False, pairs.rate_minus)
     return PairArray(
-        np.where(up, set_plus, reset_plus),
-        np.where(up, reset_minus, set_minus),
+        moved(pairs.g_plus, up, pairs.rate_plus),  # signal > 0: SET G+
+        moved(pairs.g_minus, ~up, pairs.rate_minus),  # signal < 0: SET G-
         pairs.stuck,
         pairs.rate_plus,
         pairs.rate_minus,
@@ -134,8 +145,11 @@ def program_frame(
 
 
 def programming_energy_j(
-    pairs: PairArray, signal: FloatArray, *, pulse_v: float, pulse_s: float
+    pairs: PairArray, signal: FloatArray, *, pulse_v: float, set_s: float, reset_s: float
 ) -> float:
-    """Ohmic energy V^2 G t_p of the pulse pairs sent to synapses with a non-zero signal."""
-    g = np.where(signal != 0, pairs.g_plus + pairs.g_minus, 0.0)
-    return float(pulse_v**2 * pulse_s * np.sum(g))
+    """Ohmic energy sum V^2 G t_p of the pulse pairs sent to synapses with a non-zero signal
+    (signal > 0: SET on G+, RESET on G-; signal < 0 the reverse)."""
+    up, down = signal > 0, signal < 0
+    g_set = np.where(up, pairs.g_plus, 0.0) + np.where(down, pairs.g_minus, 0.0)
+    g_reset = np.where(up, pairs.g_minus, 0.0) + np.where(down, pairs.g_plus, 0.0)
+    return float(pulse_v**2 * (set_s * np.sum(g_set) + reset_s * np.sum(g_reset)))
