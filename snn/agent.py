@@ -72,17 +72,17 @@ class AgentConfig:
     bias: float = 0.0  # constant input current per step: v rests at bias / (1 - alpha)
     policy_gain: float = 1.0
     # learning
-    decay_ratio: float = 2.0  # trace time constant / frame duration
+    decay_ratio: float = 1.0  # trace time constant / frame duration
     gamma: float = 0.95
     lr: float = 0.05
     critic_lr: float = 0.2
     # thermal back-end (ignored by ideal)
     w_scale: float = 3.0
     bits: int = 8
-    heater_power_w: float = 5e-4
-    pulse_v: float = 0.1
+    heater_power_w: float = 3e-4
+    pulse_v: float = 1.0
     reference_rise_k: float = 100.0
-    levels_per_pulse: float = 2.0
+    levels_per_pulse: float = 1.0
     signal_unit: float = 0.05
     max_pulses: int = 8
     variability: float = 0.0  # multiplier on the card's d2d/c2c/stuck figures
