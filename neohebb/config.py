@@ -10,6 +10,8 @@ from typing import Any
 
 from devicefit.stage import FitConfig, fit_config_from_dict
 from meshes.spec import DeviceSpec, load_spec
+from snn.agent import AgentConfig, AgentError, agent_config_from_dict
+from snn.stage import SweepConfig, sweep_config_from_dict
 from thermal.config import ThermalConfig, thermal_config_from_dict
 
 
@@ -34,9 +36,11 @@ class RunConfig:
     mesh: MeshStage
     thermal: ThermalConfig
     fit: FitConfig
+    maze: AgentConfig
+    sweep: SweepConfig
 
 
-_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal", "fit"}
+_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal", "fit", "maze", "sweep"}
 
 
 def read_run_toml(path: str | Path | None = None) -> tuple[dict[str, Any], Path]:
@@ -96,7 +100,17 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
         mesh=MeshStage(refine=float(refine), picture=picture),
         thermal=thermal_config_from_dict(thermal_table),
         fit=fit_config_from_dict(_table(data, "fit")),
+        maze=_learning(agent_config_from_dict, data, "maze"),
+        sweep=_learning(sweep_config_from_dict, data, "sweep"),
     )
+
+
+def _learning(parse: Any, data: dict[str, Any], name: str) -> Any:
+    """Parse a learning-stage table; its errors are prefixed with the table's name."""
+    try:
+        return parse(_table(data, name))
+    except AgentError as exc:
+        raise ConfigError(f"{name}.{exc}") from exc
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:

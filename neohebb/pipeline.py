@@ -12,11 +12,13 @@ from neohebb.config import RunConfig
 log = logging.getLogger(__name__)
 
 
-def run_pipeline(config: RunConfig) -> Path:
+def run_pipeline(config: RunConfig, *, progress: bool = True) -> Path:
     """Run every implemented stage in order; returns the results directory.
 
-    Stages so far: mesh (device.msh/json/png) -> thermal (response.npz, thermal.json,
-    plots) -> fit (model_card.json, fit_thermal.png).
+    Stages: mesh (device.msh/json/png) -> thermal (response.npz, thermal.json, plots) ->
+    fit (model_card.json, fit_thermal.png) -> maze (maze/results.json, learning_curve.png,
+    policy.png) -> sweep (sweep/sweep.json, sweep.png), learning on the run's own card when
+    the maze backend is thermal.
     """
     validate(config.device)
     out = config.out_dir
@@ -30,4 +32,21 @@ def run_pipeline(config: RunConfig) -> Path:
 
     log.info("stage fit -> %s", out)
     run_fit(out, config.fit, plots=config.mesh.picture)
+    from snn.stage import run_maze, run_sweep
+
+    card = out / "model_card.json" if config.maze.backend == "thermal" else None
+    log.info("stage maze -> %s", out / "maze")
+    run_maze(config.maze, out / "maze", card_path=card, progress=progress)
+    if config.sweep.enabled:
+        log.info("stage sweep -> %s", out / "sweep")
+        run_sweep(
+            config.maze,
+            out / "sweep",
+            card_path=card,
+            ratios=config.sweep.ratios,
+            variabilities=config.sweep.variabilities,
+            seeds=config.sweep.seeds,
+            workers=config.sweep.workers or None,
+            progress=progress,
+        )
     return out

@@ -79,9 +79,9 @@ class AgentConfig:
     # thermal back-end (ignored by ideal)
     w_scale: float = 3.0
     bits: int = 8
-    heater_power_w: float = 3e-4
+    heater_power_w: float = 4e-4
     pulse_v: float = 1.0
-    reference_rise_k: float = 100.0
+    reference_rise_k: float = 150.0
     levels_per_pulse: float = 1.0
     signal_unit: float = 0.05
     max_pulses: int = 8
@@ -140,7 +140,8 @@ class RunResult:
     success: list[bool]
     episodes_to_criterion: int | None
     final_success_rate: float
-    energy_per_update_j: float | None
+    energy_per_update_j: float | None  # whole array, heater + programming, per frame update
+    energy_per_synapse_update_j: float | None  # the same divided by the number of synapses
     heater_energy_per_update_j: float | None
     programming_energy_per_update_j: float | None
     frame_s: float
@@ -280,6 +281,7 @@ def run_agent(
         episodes_to_criterion=episodes_to_criterion(success),
         final_success_rate=float(np.mean(success[-CRITERION_WINDOW:])),
         energy_per_update_j=energy.per_update_j() if thermal else None,
+        energy_per_synapse_update_j=energy.per_update_j() / w0.size if thermal else None,
         heater_energy_per_update_j=energy.heater_j / max(energy.updates, 1) if thermal else None,
         programming_energy_per_update_j=(
             energy.programming_j / max(energy.updates, 1) if thermal else None

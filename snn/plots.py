@@ -33,8 +33,8 @@ def plot_learning_curve(result: RunResult, png: Path) -> None:
         ax.text(result.episodes_to_criterion, 0.05, f" criterion at {result.episodes_to_criterion}")
     ax.set_ylabel("success rate / return")
     energy = (
-        f", {result.energy_per_update_j * 1e12:.3g} pJ/update"
-        if result.energy_per_update_j is not None
+        f", {result.energy_per_synapse_update_j * 1e12:.3g} pJ/synapse update"
+        if result.energy_per_synapse_update_j is not None
         else ""
     )
     ax.set_title(

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,49 @@ from snn.agent import AgentConfig, AgentError, RunResult, run_agent
 
 DEFAULT_RATIOS = tuple(float(r) for r in np.logspace(-1, 1.5, 8))  # tau / frame
 DEFAULT_VARIABILITY = (0.0, 1.0, 2.0, 4.0)  # x the card's d2d / c2c / stuck figures
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """The pipeline's sweep: decay ratios and variability multipliers, over ``seeds`` seeds."""
+
+    enabled: bool = True
+    seeds: int = 3
+    ratios: tuple[float, ...] = DEFAULT_RATIOS
+    variabilities: tuple[float, ...] = DEFAULT_VARIABILITY
+    workers: int = 0  # 0 = one per core
+
+
+def sweep_config_from_dict(data: dict[str, Any]) -> SweepConfig:
+    """A SweepConfig from a TOML table; errors name the field."""
+    allowed = {"enabled", "seeds", "ratios", "variabilities", "workers"}
+    bad = sorted(set(data) - allowed)
+    if bad:
+        raise AgentError(f"{bad[0]}: unknown field (allowed: {', '.join(sorted(allowed))})")
+    cfg = SweepConfig()
+    enabled = data.get("enabled", cfg.enabled)
+    if not isinstance(enabled, bool):
+        raise AgentError(f"enabled: expected true or false, got {enabled!r}")
+    ints = {}
+    for key in ("seeds", "workers"):
+        value = data.get(key, getattr(cfg, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < (key == "seeds"):
+            raise AgentError(f"{key}: expected an integer >= {int(key == 'seeds')}, got {value!r}")
+        ints[key] = value
+    lists = {}
+    for key in ("ratios", "variabilities"):
+        value = data.get(key, list(getattr(cfg, key)))
+        ok = (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        )
+        if not ok or min(value) < 0 or (key == "ratios" and min(value) <= 0):
+            raise AgentError(f"{key}: expected a non-empty list of positive numbers, got {value!r}")
+        lists[key] = tuple(float(v) for v in value)
+    return SweepConfig(
+        enabled, ints["seeds"], lists["ratios"], lists["variabilities"], ints["workers"]
+    )
 
 
 def load_card(card_path: str | Path | None) -> dict[str, Any] | None:
@@ -65,6 +108,7 @@ def _summary(result: RunResult) -> dict[str, Any]:
         "episodes_to_criterion": result.episodes_to_criterion,
         "final_success_rate": result.final_success_rate,
         "energy_per_update_j": result.energy_per_update_j,
+        "energy_per_synapse_update_j": result.energy_per_synapse_update_j,
         "mean_peak_rise_k": result.mean_peak_rise_k,
         "frame_s": result.frame_s,
         "trace_tau_s": result.trace_tau_s,
@@ -117,7 +161,7 @@ def run_sweep(
                     ("variability", var, replace(base, variability=var, seed=base.seed + s))
                 )
     results: dict[str, dict[str, Any]] = {}
-    todo = []
+    todo: list[tuple[str, AgentConfig]] = []
     for _, _, cfg in jobs:
         key = _run_key(cfg, card_hash)
         path = cache / f"{key}.json"
@@ -174,6 +218,7 @@ def run_sweep(
                     "reached": sum(e is not None for e in etc),
                     "final_success_rate": [r["final_success_rate"] for r in runs],
                     "energy_per_update_j": [r["energy_per_update_j"] for r in runs],
+                    "energy_per_synapse_update_j": [r["energy_per_synapse_update_j"] for r in runs],
                     "mean_peak_rise_k": [r["mean_peak_rise_k"] for r in runs],
                     "trace_tau_s": runs[0]["trace_tau_s"],
                     "frame_s": runs[0]["frame_s"],

@@ -76,3 +76,16 @@ def default_thermal(default_device: BuiltDevice) -> Path:
     from thermal.stage import run_thermal
 
     return run_thermal(default_device.out, progress=False)
+
+
+@pytest.fixture(scope="session")
+def default_card(default_thermal: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default device's model card (thermal stage + fit), path to model_card.json."""
+    import shutil
+
+    from devicefit.stage import run_fit
+
+    out = tmp_path_factory.mktemp("card") / "dev"
+    shutil.copytree(default_thermal, out)
+    run_fit(out, plots=False)
+    return out / "model_card.json"

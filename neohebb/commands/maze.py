@@ -1,4 +1,4 @@
-"""``neohebb maze``: train the spiking actor-critic on a grid task with ideal or thermal synapses."""
+"""``neohebb maze``: train the spiking actor-critic on a grid task (ideal or thermal synapses)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tau", type=float, default=None, help="trace tau / frame duration")
     parser.add_argument("--episodes", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--variability", type=float, default=None,
-                        help="multiplier on the card's variability figures (0 = none)")
+    parser.add_argument(
+        "--variability",
+        type=float,
+        default=None,
+        help="multiplier on the card's variability figures (0 = none)",
+    )
     parser.add_argument("--config", help="run configuration TOML whose [maze] table is used")
     parser.add_argument("--out", "-o", required=True, help="output directory")
     parser.add_argument("--no-plots", action="store_true")
@@ -43,7 +47,7 @@ def agent_config(args: argparse.Namespace, backend: str) -> AgentConfig:
     from dataclasses import replace
 
     from neohebb.config import read_run_toml
-    from snn.agent import AgentConfig, agent_config_from_dict  # noqa: F811
+    from snn.agent import AgentConfig, agent_config_from_dict
 
     cfg = AgentConfig()
     if args.config:
@@ -74,10 +78,15 @@ def handle(args: argparse.Namespace) -> int:
 def print_result(out: Path, result: RunResult) -> None:
     cfg = result.config
     print(f"{cfg.task} with {cfg.backend} synapses (tau/frame {cfg.decay_ratio:.3g}) -> {out}/")
-    print(f"  episodes to criterion  {result.episodes_to_criterion or 'not reached'}"
-          f" of {cfg.episodes}")
+    print(
+        f"  episodes to criterion  {result.episodes_to_criterion or 'not reached'}"
+        f" of {cfg.episodes}"
+    )
     print(f"  final success rate     {result.final_success_rate:.2f}")
     if result.energy_per_update_j is not None:
         heater = result.heater_energy_per_update_j or 0.0
-        print(f"  energy per update      {result.energy_per_update_j * 1e12:.3g} pJ "
-              f"(heater {heater * 1e12:.3g} pJ)")
+        print(
+            f"  energy per update      {result.energy_per_update_j * 1e12:.3g} pJ for the array, "
+            f"{(result.energy_per_synapse_update_j or 0.0) * 1e12:.3g} pJ per synapse "
+            f"(heater {heater * 1e12:.3g} pJ)"
+        )

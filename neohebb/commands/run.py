@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-HELP = "run the whole pipeline (mesh -> thermal -> fit) from a run configuration"
+HELP = "run the whole pipeline (mesh -> thermal -> fit -> maze -> sweep) from a run configuration"
 DESCRIPTION = """\
 Run every stage in order on one device, each writing its files into the run's output
 directory. Without CONFIG the embedded default run is used (default device, results/demo).
@@ -23,7 +24,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from importlib import resources
-    from pathlib import Path
 
     from neohebb.config import load_run_config
     from neohebb.pipeline import run_pipeline
@@ -42,4 +42,36 @@ def handle(args: argparse.Namespace) -> int:
         from neohebb.commands.fit import print_card_summary
 
         print_card_summary(out / "model_card.json")
+    print_learning_summary(out)
     return 0
+
+
+def print_learning_summary(out: Path) -> None:
+    """The maze run's and the sweep's headline figures, if the stages ran."""
+    import json
+
+    maze = out / "maze" / "results.json"
+    if maze.is_file():
+        r = json.loads(maze.read_text())
+        c = r["config"]
+        energy = r["energy_per_synapse_update_j"]
+        print(
+            f"maze ({c['task']}, {c['backend']} synapses, tau/frame {c['decay_ratio']:.3g}): "
+            f"episodes to criterion {r['episodes_to_criterion'] or 'not reached'} of "
+            f"{c['episodes']}, final success {r['final_success_rate']:.2f}"
+            + (f", {energy * 1e12:.3g} pJ per synapse update" if energy is not None else "")
+        )
+    sweep = out / "sweep" / "sweep.json"
+    if sweep.is_file():
+        s = json.loads(sweep.read_text())
+        print(f"sweep ({s['seeds']} seeds; budget {s['censored_value']} episodes):")
+        for row in s.get("decay", []):
+            print(
+                f"  tau/frame {row['x']:7.3g}: {row['mean']:6.1f} +- {row['sem']:5.1f} "
+                f"({row['reached']}/{len(row['episodes_to_criterion'])} reached)"
+            )
+        if "fastest_decay_ratio" in s:
+            print(
+                f"  fastest at tau/frame {s['fastest_decay_ratio']:.3g} "
+                f"(intermediate: {s['fastest_is_intermediate']})"
+            )

@@ -49,9 +49,13 @@ def handle(args: argparse.Namespace) -> int:
     sweep = json.loads((out / "sweep.json").read_text())
     print(f"sweep -> {out}/sweep.json, sweep.png")
     for row in sweep.get("decay", []):
-        print(f"  tau/frame {row['x']:7.3g}: {row['mean']:6.1f} +- {row['sem']:5.1f} episodes"
-              f" ({row['reached']}/{len(row['episodes_to_criterion'])} reached)")
+        print(
+            f"  tau/frame {row['x']:7.3g}: {row['mean']:6.1f} +- {row['sem']:5.1f} episodes"
+            f" ({row['reached']}/{len(row['episodes_to_criterion'])} reached)"
+        )
     if "fastest_decay_ratio" in sweep:
-        print(f"  fastest at tau/frame = {sweep['fastest_decay_ratio']:.3g}"
-              f" (intermediate: {sweep['fastest_is_intermediate']})")
+        print(
+            f"  fastest at tau/frame = {sweep['fastest_decay_ratio']:.3g}"
+            f" (intermediate: {sweep['fastest_is_intermediate']})"
+        )
     return 0

@@ -109,7 +109,8 @@ def main() -> None:
     for n in (100, 200, 400):
         r = case(100, n, 1000, 32, 0, 1)
         print(
-            f"  N={n:<4} peak {r['peak_mb']:7.1f} MB   B N T x 8 B = {32 * n * 1000 * 8 / 1e6:6.1f} MB"
+            f"  N={n:<4} peak {r['peak_mb']:7.1f} MB"
+            f"   B N T x 8 B = {32 * n * 1000 * 8 / 1e6:6.1f} MB"
             f"   B N^2 T x 8 B would be {32 * n * n * 1000 * 8 / 1e9:7.1f} GB"
         )
 

@@ -1,0 +1,68 @@
+"""`neohebb maze` and `neohebb sweep`: outputs, bad input (exit 2 naming the field), resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from neohebb.cli import main
+
+
+def test_maze_ideal_writes_results_and_pictures(tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    code = main(["maze", "--trace", "ideal", "--episodes", "25", "--seed", "1", "--out", str(out)])
+    assert code == 0
+    r = json.loads((out / "results.json").read_text())
+    assert len(r["returns"]) == len(r["steps"]) == len(r["success"]) == 25
+    assert r["config"]["backend"] == "ideal" and r["energy_per_update_j"] is None
+    assert r["criterion"] == {"success_rate": 0.9, "window": 20}
+    assert len(r["greedy_policy"]) == len(r["grid"]) * len(r["grid"][0])
+    for png in ("learning_curve.png", "policy.png"):
+        assert (out / png).stat().st_size > 10_000
+
+
+def test_maze_with_card_reports_energy(tmp_path: Path, default_card: Path) -> None:
+    out = tmp_path / "t"
+    args = ["maze", "--card", str(default_card), "--task", "frozenlake", "--episodes", "10"]
+    assert main([*args, "--tau", "3", "--out", str(out), "--no-plots"]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["config"]["decay_ratio"] == 3.0
+    assert r["energy_per_update_j"] > 0
+    # tau / frame = 3: the frame is a third of the card's mean thermal delay
+    assert r["trace_tau_s"] / r["frame_s"] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--trace", "ideal", "--episodes", "0"], "episodes"),
+        (["--trace", "ideal", "--tau", "-1"], "decay_ratio"),
+        (["--card", "nowhere/model_card.json"], "model card not found"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], field: str
+) -> None:
+    out = tmp_path / "bad"
+    assert main(["maze", *args, "--out", str(out)]) == 2
+    assert field in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_sweep_writes_table_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    args = ["sweep", "--trace", "ideal", "--episodes", "22", "--seeds", "2", "--workers", "1"]
+    args += ["--ratios", "0.5", "4", "--out", str(out)]
+    assert main(args) == 0
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert [row["x"] for row in sweep["decay"]] == [0.5, 4.0]
+    assert all(len(row["episodes_to_criterion"]) == 2 for row in sweep["decay"])
+    assert "variability" not in sweep  # ideal synapses have no device variability
+    assert (out / "sweep.png").stat().st_size > 10_000
+    cached = sorted((out / ".sweep-runs").glob("*.json"))
+    assert len(cached) == 4
+    stamp = [p.stat().st_mtime_ns for p in cached]
+    assert main(args) == 0  # second call: every run comes from the cache
+    assert [p.stat().st_mtime_ns for p in cached] == stamp

@@ -1,0 +1,142 @@
+"""Synapse back-ends: the thermal trace is the ideal trace for one pole without crosstalk
+(across frames, heat carried over), crosstalk adds the neighbour term, energy is booked
+exactly, pulses are calibrated, and the ideal update is lr x signal x trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from devicefit.switching import SwitchingModel
+from snn.synapses import (
+    IdealSynapses,
+    ThermalSynapses,
+    calibrated_pulse_s,
+    mean_delay_s,
+)
+from snn.traces import ThermalKernel
+from snn.weights import PairArray, levels, pulse_dg, quantise
+
+MODEL = SwitchingModel()
+
+
+def frames(
+    seed: int, n_frames: int = 4, n_t: int = 15, n_post: int = 5, n_pre: int = 7
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    for _ in range(n_frames):
+        psi = np.maximum(0, rng.normal(0.05, 0.1, (n_t, n_post)))
+        eps = rng.random((n_t, n_pre))
+        yield psi, eps
+
+
+def thermal(
+    kernel: ThermalKernel, shape: tuple[int, int], dt: float, power: float
+) -> ThermalSynapses:
+    g = quantise(np.full(shape, 5e-5), MODEL, 8)
+    return ThermalSynapses(
+        pairs=PairArray(g, g.copy(), np.zeros(shape, bool)),
+        kernel=kernel,
+        model=MODEL,
+        dt_s=dt,
+        bits=8,
+        w_scale=1.0,
+        heater_power_w=power,
+        e_ref=0.3,
+        pulse_v=1.0,
+        set_pulse_s=1e-7,
+        reset_pulse_s=1e-7,
+        signal_unit=0.1,
+    )
+
+
+def test_one_pole_thermal_trace_is_the_ideal_trace_across_frames() -> None:
+    tau, dt, r, power = 2e-8, 2e-9, 7.7e5, 3e-4
+    a = np.exp(-dt / tau)
+    th = thermal(ThermalKernel(np.array([tau]), {(0, 0): np.array([r])}), (5, 7), dt, power)
+    ideal = IdealSynapses(np.zeros((5, 7)), tau, dt, lr=0.1, e_ref=0.3)
+    for psi, eps in frames(0):
+        th.accumulate(psi, eps)
+        ideal.accumulate(psi, eps)
+        np.testing.assert_allclose(th.trace(), power * r * (1 - a) * ideal.trace(), rtol=1e-12)
+    th.reset_trace()
+    assert not th.trace().any()
+
+
+def test_crosstalk_adds_exactly_the_neighbour_term_with_carry_over() -> None:
+    tau, dt, power = np.array([3e-9, 2.5e-8]), 1e-9, 3e-4
+    own = {(0, 0): np.array([3e5, 4e5])}
+    both = {**own, (1, 0): np.array([5e4, 2e4])}  # probe one row below its heater
+    only = {(1, 0): np.array([5e4, 2e4])}
+    arrays = [thermal(ThermalKernel(tau, k), (5, 7), dt, power) for k in (own, both, only)]
+    for psi, eps in frames(1):
+        for s in arrays:
+            s.accumulate(psi, eps)
+    alone, with_x, only_x = (s.trace() for s in arrays)
+    np.testing.assert_allclose(with_x - alone, only_x, rtol=1e-12, atol=1e-14)
+    assert np.all(only_x[0] == 0) and np.all(only_x[1:] > 0)
+
+
+def test_heater_energy_is_the_sum_of_power_times_time() -> None:
+    dt, power = 1e-9, 2e-4
+    th = thermal(ThermalKernel(np.array([1e-8]), {(0, 0): np.array([1e5])}), (5, 7), dt, power)
+    expected = 0.0
+    for psi, eps in frames(2):
+        th.accumulate(psi, eps)
+        expected += np.sum(power * psi[:, :, None] * eps[:, None, :] / 0.3) * dt
+    assert th.energy.heater_j == pytest.approx(expected, rel=1e-12)
+
+
+def test_programming_energy_and_pulse_count() -> None:
+    dt = 1e-9
+    th = thermal(ThermalKernel(np.array([1e-8]), {(0, 0): np.array([1e5])}), (2, 3), dt, 1e-4)
+    g_sum = np.sum(th.pairs.g_plus + th.pairs.g_minus)
+    th.update(0.25, np.random.default_rng(0))  # 2.5 units: 2 or 3 pulse pairs
+    pulses = th.energy.programming_j / (1.0 * 1e-7 * g_sum)
+    assert pulses == pytest.approx(round(pulses), rel=0.05) and round(pulses) in (2, 3)
+    assert th.energy.updates == 1
+
+
+@pytest.mark.parametrize("polarity", [True, False])
+def test_calibrated_pulse_moves_the_requested_levels(polarity: bool) -> None:
+    bits, rise = 8, 80.0
+    t_p = calibrated_pulse_s(
+        MODEL, set_polarity=polarity, pulse_v=0.5, rise_k=rise, levels_per_pulse=1.5, bits=bits
+    )
+    mid = 0.5 * (MODEL.g_min_s + MODEL.g_max_s)
+    dg = pulse_dg(MODEL, np.array(300 + rise), np.array(mid), polarity, 1.0, 0.5, t_p)
+    step = np.diff(levels(MODEL, bits))[0]
+    assert abs(dg) / step == pytest.approx(1.5, rel=1e-9)
+
+
+def test_ideal_update_is_lr_times_signal_times_trace() -> None:
+    ideal = IdealSynapses(np.ones((5, 7)), 1e-8, 1e-9, lr=0.2, e_ref=0.3)
+    for psi, eps in frames(3, n_frames=2):
+        ideal.accumulate(psi, eps)
+    trace = ideal.trace().copy()
+    ideal.update(-0.5, np.random.default_rng(0))
+    np.testing.assert_allclose(ideal.weights(), 1.0 - 0.1 * trace)
+
+
+def test_thermal_update_follows_the_sign_and_prefers_hot_cells() -> None:
+    """A positive signal potentiates every heated cell, the hottest by far the most."""
+    dt = 1e-9
+    kernel = ThermalKernel(np.array([1e-8]), {(0, 0): np.array([7.7e5])})
+    th = thermal(kernel, (1, 40), dt, 1e-4)
+    th.bits = 14
+    eps = np.linspace(0, 1, 40)[None, :].repeat(20, 0)
+    th.accumulate(np.full((20, 1), 0.3), eps)
+    rise = th.trace()[0]
+    w0 = th.weights()[0].copy()
+    th.update(0.1, np.random.default_rng(0))
+    dw = th.weights()[0] - w0
+    assert np.all(dw >= 0) and dw[-1] > 3 * dw[0] > 0
+    assert 0 < rise[-1] < 200
+
+
+def test_mean_delay_of_a_single_pole_is_its_tau() -> None:
+    kernel = ThermalKernel(np.array([1e-9, 1e-8]), {(0, 0): np.array([1.0, 3.0])})
+    assert mean_delay_s(kernel) == pytest.approx((1e-9 + 3e-8) / 4)
+    assert mean_delay_s(ThermalKernel(np.array([5e-9]), {(0, 0): np.array([2.0])})) == 5e-9
