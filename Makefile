@@ -44,6 +44,7 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_thermal.py --heaters 1
 	$(PY) tests/benchmarks/bench_compact.py
+	$(PY) tests/benchmarks/bench_eprop.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
