@@ -130,6 +130,14 @@ def learning_signal(error: FloatArray, feedback: FloatArray, p: NeuronParams) ->
     return out
 
 
+def readout_gradient(error: FloatArray, z: FloatArray, p: NeuronParams) -> FloatArray:
+    """dE/dW_out = sum_{t,b} (y - y*)^t (kappa-filtered z)^t, exact: [N_out, N]."""
+    n_out, n = error.shape[2], z.shape[2]
+    filtered = leaky_filter(z, p.kappa).reshape(-1, n)
+    out: FloatArray = error.reshape(-1, n_out).T @ filtered
+    return out
+
+
 def feedback_matrix(
     mode: str, w_out: FloatArray, rng: np.random.Generator | None = None
 ) -> FloatArray:

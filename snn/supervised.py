@@ -21,9 +21,9 @@ from snn.eprop import (
     eprop_gradients,
     feedback_matrix,
     forward,
-    leaky_filter,
     learning_signal,
     rate_regularisation_signal,
+    readout_gradient,
 )
 from snn.optim import make_optimiser
 
@@ -90,8 +90,7 @@ def train_pattern(
         signal = learning_signal(err, w["w_out"].T if feedback == "symmetric" else b, p)
         signal = signal + rate_regularisation_signal(traj.z, target_rate_hz * dt_s, reg_strength)
         g_in, g_rec = eprop_gradients(traj, signal, p)
-        # readout: dE/dW_out = sum_t err^t (kappa-filtered z)^t, exact
-        g_out = np.einsum("tbk,tbj->kj", err, leaky_filter(traj.z, p.kappa))
+        g_out = readout_gradient(err, traj.z, p)
         grads = {"w_in": g_in, "w_rec": g_rec * (1 - np.eye(n)), "w_out": g_out}
         old_out = w["w_out"].copy()
         opt.step(w, grads)

@@ -23,8 +23,8 @@ from snn.eprop import (
     Weights,
     eprop_gradients,
     forward,
-    leaky_filter,
     learning_signal,
+    readout_gradient,
 )
 from snn.optim import Adam
 
@@ -56,7 +56,7 @@ def case(n_in: int, n: int, n_t: int, n_b: int, n_alif: int, repeats: int) -> di
         err = traj.y - target
         signal = learning_signal(err, params["w_out"].T, p)
         g_in, g_rec = eprop_gradients(traj, signal, p)
-        g_out = np.einsum("tbk,tbj->kj", err, leaky_filter(traj.z, p.kappa))
+        g_out = readout_gradient(err, traj.z, p)
         opt.step(params, {"w_in": g_in, "w_rec": g_rec, "w_out": g_out})
 
     fwd, step = [], []

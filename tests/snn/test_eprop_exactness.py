@@ -89,3 +89,24 @@ def test_refractory_neurons_are_silent_and_not_plastic() -> None:
     for lag in (1, 2, 3):
         assert not traj.z[t_spk + lag, b_spk, j_spk].any()
         assert not traj.psi[t_spk + lag, b_spk, j_spk].any()
+
+
+def test_readout_gradient_matches_finite_differences() -> None:
+    """W_out does not change the spikes, so E is quadratic in it: central differences are
+    exact up to round-off."""
+    from snn.eprop import readout_gradient
+
+    p = NeuronParams()
+    w = network(6)
+    x, target = data(6)
+    traj = forward(w, x, p)
+    grad = readout_gradient(traj.y - target, traj.z, p)
+    h = 1e-4
+    for k, j in [(0, 0), (1, 5), (2, 11)]:
+        energies = []
+        for sign in (1, -1):
+            w_out = w.w_out.copy()
+            w_out[k, j] += sign * h
+            y = forward(Weights(w.w_in, w.w_rec, w_out), x, p).y
+            energies.append(0.5 * np.sum((y - target) ** 2))
+        assert (energies[0] - energies[1]) / (2 * h) == pytest.approx(grad[k, j], rel=1e-7)
