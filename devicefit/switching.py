@@ -60,17 +60,25 @@ class SwitchingModel:
         return np.exp(ln_nu - (ea - gamma * np.abs(pulse_v)) / (K_B_EV * temperature_k))
 
     def delta_g_s(
-        self, temperature_k: Any, g0_s: Any, set_polarity: Any, pulse_v: Any, pulse_s: Any
+        self,
+        temperature_k: Any,
+        g0_s: Any,
+        set_polarity: Any,
+        pulse_v: Any,
+        pulse_s: Any,
+        rate_factor: Any = 1.0,
     ) -> FloatArray:
-        """dG [S] of one pulse (vectorised over all arguments)."""
-        t, g0, pol, v, tp = np.broadcast_arrays(
+        """dG [S] of one pulse (vectorised over all arguments); ``rate_factor`` multiplies r
+        (a device's fixed device-to-device factor)."""
+        t, g0, pol, v, tp, m = np.broadcast_arrays(
             np.asarray(temperature_k, float),
             np.asarray(g0_s, float),
             np.asarray(set_polarity, bool),
             np.asarray(pulse_v, float),
             np.asarray(pulse_s, float),
+            np.asarray(rate_factor, float),
         )
-        moved = -np.expm1(-self.rate_per_s(t, v, pol) * tp)
+        moved = -np.expm1(-self.rate_per_s(t, v, pol) * m * tp)
         return np.where(pol, (self.g_max_s - g0) * moved, -(g0 - self.g_min_s) * moved)
 
 

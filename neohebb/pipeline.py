@@ -36,17 +36,16 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> Path:
 
     card = out / "model_card.json" if config.maze.backend == "thermal" else None
     log.info("stage maze -> %s", out / "maze")
-    run_maze(config.maze, out / "maze", card_path=card, progress=progress)
+    plots = config.mesh.picture
+    run_maze(config.maze, out / "maze", card_path=card, plots=plots, progress=progress)
     if config.sweep.enabled:
         log.info("stage sweep -> %s", out / "sweep")
         run_sweep(
             config.maze,
             out / "sweep",
             card_path=card,
-            ratios=config.sweep.ratios,
-            variabilities=config.sweep.variabilities,
-            seeds=config.sweep.seeds,
-            workers=config.sweep.workers or None,
+            sweep=config.sweep,
+            plots=plots,
             progress=progress,
         )
     return out

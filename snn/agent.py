@@ -11,7 +11,7 @@ Each environment step is one dataframe of ``steps_per_frame`` network steps:
    (1[a = k] - pi_k) psi eps; the -pi_k part averages out against the critic's baseline);
    the back-end keeps it as a decaying trace across frames (ideal exponential or heat);
 4. critic: V(s) = w_v . phi(s), phi the place-cell spike counts per expected count; TD error
-   delta = r + gamma V(s') (1 - terminal) - V(s), w_v += lr_v delta phi(s) (TD(0));
+   delta = r + discount V(s') (1 - terminal) - V(s), w_v += lr_v delta phi(s) (TD(0));
 5. third factor: the back-end applies delta to the trace at the end of the frame.
 
 Reward-based e-prop, Bellec et al. 2020 (Methods, "Reward-based e-prop"): the actor's
@@ -35,7 +35,6 @@ from snn.synapses import (
     IdealSynapses,
     SynapseBackend,
     ThermalSynapses,
-    card_columns,
     mean_delay_s,
     thermal_backend,
 )
@@ -73,8 +72,8 @@ class AgentConfig:
     policy_gain: float = 1.0
     # learning
     decay_ratio: float = 1.0  # trace time constant / frame duration
-    gamma: float = 0.95
-    lr: float = 0.05
+    discount: float = 0.95  # TD discount of the critic
+    lr: float = 0.1
     critic_lr: float = 0.2
     # thermal back-end (ignored by ideal)
     w_scale: float = 3.0
@@ -105,10 +104,15 @@ class AgentConfig:
         for name in ("signal_unit", "levels_per_pulse", "w_scale", "policy_gain"):
             if not float(getattr(self, name)) > 0:
                 raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
-        if not 0 <= self.gamma <= 1:
-            raise AgentError(f"gamma: must be in [0, 1], got {self.gamma}")
-        if self.background_rate_hz < 0 or self.variability < 0:
-            raise AgentError("background_rate_hz and variability: must be >= 0")
+        if not 0 <= self.discount <= 1:
+            raise AgentError(f"discount: must be in [0, 1], got {self.discount}")
+        for name in ("background_rate_hz", "variability", "bias"):
+            if not float(getattr(self, name)) >= 0:
+                raise AgentError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not np.isfinite(value):
+                raise AgentError(f"{f.name}: must be finite, got {value}")
 
 
 def agent_config_from_dict(data: dict[str, Any]) -> AgentConfig:
@@ -159,12 +163,27 @@ class RunResult:
 
 def episodes_to_criterion(success: list[bool]) -> int | None:
     """First episode count n at which episodes n-19..n succeed at rate >= 0.9, else None."""
+    hits = np.flatnonzero(success_window(success) >= CRITERION_SUCCESS - 1e-12)
+    return int(hits[0] + CRITERION_WINDOW) if len(hits) else None
+
+
+def td_error(
+    reward: float, value: float, value_next: float, terminated: bool, discount: float
+) -> float:
+    """delta = r + discount V(s') - V(s); V(s') = 0 after a terminal step. A time-out
+    (truncation) is not terminal: it bootstraps from V(s') like any other step."""
+    return reward + (0.0 if terminated else discount * value_next) - value
+
+
+def success_window(success: list[bool]) -> NDArray[np.float64]:
+    """Success rate over each full 20-episode window (entry n: episodes n+1 .. n+20)."""
     s = np.asarray(success, dtype=float)
     if len(s) < CRITERION_WINDOW:
-        return None
-    rate = np.convolve(s, np.ones(CRITERION_WINDOW) / CRITERION_WINDOW, mode="valid")
-    hits = np.flatnonzero(rate >= CRITERION_SUCCESS - 1e-12)
-    return int(hits[0] + CRITERION_WINDOW) if len(hits) else None
+        return np.zeros(0)
+    out: NDArray[np.float64] = np.convolve(
+        s, np.ones(CRITERION_WINDOW) / CRITERION_WINDOW, mode="valid"
+    )
+    return out
 
 
 def run_agent(
@@ -187,7 +206,7 @@ def run_agent(
     backend: SynapseBackend
     if cfg.backend == "thermal":
         assert card is not None
-        tau = mean_delay_s(ThermalKernel.from_card(card, card_columns(card)))
+        tau = mean_delay_s(ThermalKernel.from_card(card))
         frame_s = tau / cfg.decay_ratio
         backend = thermal_backend(
             _scaled_variability(card, cfg.variability),
@@ -213,11 +232,17 @@ def run_agent(
     w_critic = np.zeros(n_pre)
     population = np.repeat(np.arange(n_actions), cfg.neurons_per_action)
 
-    def frame(state: int) -> tuple[int, FloatArray, FloatArray, FloatArray]:
+    def encode(state: int) -> tuple[FloatArray, FloatArray]:
+        """Place-cell spikes x [T, 1, N_pre] of a state and the critic's features phi."""
         rates = place_cell_rates(
             state, n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
         )
         x = poisson_spikes(rates[None, :], cfg.steps_per_frame, cfg.dt_net_s, rng)
+        return x, x[:, 0].sum(0) * (cfg.cells_per_state / expected)
+
+    def act(x: FloatArray) -> tuple[int, FloatArray, FloatArray]:
+        """Run the action neurons on x with the current weights; sample the action; return
+        it with the chosen population's pseudo-derivatives psi and the presynaptic traces."""
         w = backend.weights()
         traj = forward(
             Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params, cfg.bias
@@ -228,9 +253,7 @@ def run_agent(
         pi /= pi.sum()
         action = int(rng.choice(n_actions, p=pi))
         eps, _ = eligibility_traces(traj, params)
-        psi = traj.psi[:, 0] * (population == action)
-        phi = x[:, 0].sum(0) * (cfg.cells_per_state / expected)
-        return action, psi, eps[:, 0], phi
+        return action, traj.psi[:, 0] * (population == action), eps[:, 0]
 
     returns: list[float] = []
     steps: list[int] = []
@@ -245,28 +268,24 @@ def run_agent(
         state, _ = env.reset(seed=cfg.seed * 100_003 + episode)
         backend.reset_trace()
         total, n, done, ok = 0.0, 0, False, False
-        action, psi, eps, phi = frame(int(state))
+        x, phi = encode(int(state))
         while not done:
+            action, psi, eps = act(x)
             backend.accumulate(psi, eps)
             state, reward, terminated, truncated, info = env.step(action)
             total += float(reward)
             n += 1
             done = bool(terminated or truncated)
-            value = float(w_critic @ phi)
-            if done:
-                target = float(reward) if terminated else float(reward) + cfg.gamma * value
-                ok = is_success(float(reward), bool(terminated), info)
-                next_frame = None
-            else:
-                next_frame = frame(int(state))
-                target = float(reward) + cfg.gamma * float(w_critic @ next_frame[3])
-            delta = target - value
+            x_next, phi_next = (x, phi) if terminated else encode(int(state))
+            value, value_next = float(w_critic @ phi), float(w_critic @ phi_next)
+            delta = td_error(float(reward), value, value_next, bool(terminated), cfg.discount)
             w_critic += cfg.critic_lr * delta * phi / cfg.cells_per_state
             backend.update(delta, rng)
             if isinstance(backend, ThermalSynapses):
                 peak_rise.append(backend.last_peak_rise_k)
-            if next_frame is not None:
-                action, psi, eps, phi = next_frame
+            x, phi = x_next, phi_next
+            if done:
+                ok = is_success(float(reward), bool(terminated), info)
         returns.append(total)
         steps.append(n)
         success.append(ok)

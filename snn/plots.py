@@ -11,19 +11,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snn.agent import CRITERION_SUCCESS, CRITERION_WINDOW, RunResult
-from snn.maze import greedy_path
+from snn.agent import CRITERION_SUCCESS, CRITERION_WINDOW, RunResult, success_window
+from snn.maze import MOVES, greedy_path
 
-ARROWS = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # action -> (dx, dy) in picture axes
 COLOURS = {"#": "#404040", ".": "#f7f7f7", "S": "#cfe8ff", "C": "#ffd54f", "T": "#e57373"}
 
 
 def plot_learning_curve(result: RunResult, png: Path) -> None:
     """Success rate over a 20-episode window, return and steps per episode."""
     cfg = result.config
-    s = np.asarray(result.success, float)
-    ep = np.arange(1, len(s) + 1)
-    window = np.convolve(s, np.ones(CRITERION_WINDOW) / CRITERION_WINDOW, mode="valid")
+    ep = np.arange(1, len(result.success) + 1)
+    window = success_window(result.success)
     fig, (ax, ax_steps) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
     ax.plot(ep[CRITERION_WINDOW - 1 :], window, color="#1f77b4", label="success (20-ep window)")
     ax.plot(ep, result.returns, ".", ms=3, color="#999999", label="return")
@@ -60,7 +58,7 @@ def plot_policy(result: RunResult, png: Path) -> None:
             ch = grid[r][c]
             ax.add_patch(plt.Rectangle((c, r), 1, 1, color=COLOURS.get(ch, "#f7f7f7"), ec="w"))
             if ch in ".S":
-                dx, dy = ARROWS[result.greedy_policy[r * cols + c]]
+                dy, dx = MOVES[result.greedy_policy[r * cols + c]]  # picture y runs down
                 ax.arrow(
                     c + 0.5 - 0.25 * dx,
                     r + 0.5 - 0.25 * dy,

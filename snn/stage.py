@@ -97,8 +97,22 @@ def run_maze(
     return out, result
 
 
+CACHE_VERSION = 2  # bump when a change to snn/ alters what a run computes or records
+
+
+def _card_hash(card: dict[str, Any] | None) -> str:
+    """Hash of what learning reads from a card (not its provenance or timestamps)."""
+    if card is None:
+        return "ideal"
+    used = {k: card[k] for k in ("thermal", "switching", "variability")}
+    return hashlib.sha256(json.dumps(used, sort_keys=True).encode()).hexdigest()
+
+
 def _run_key(cfg: AgentConfig, card_hash: str) -> str:
+    from neohebb import __version__
+
     text = json.dumps(asdict(cfg), sort_keys=True) + card_hash
+    text += f"|cache {CACHE_VERSION}|neohebb {__version__}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -129,10 +143,7 @@ def run_sweep(
     out_dir: str | Path,
     *,
     card_path: str | Path | None = None,
-    ratios: tuple[float, ...] = DEFAULT_RATIOS,
-    variabilities: tuple[float, ...] = DEFAULT_VARIABILITY,
-    seeds: int = 4,
-    workers: int | None = None,
+    sweep: SweepConfig = SweepConfig(),
     plots: bool = True,
     progress: bool = True,
 ) -> Path:
@@ -141,12 +152,13 @@ def run_sweep(
     Runs that never reach the criterion count as the episode budget (censored) and are
     reported as such. Variability is swept only with the thermal back-end (needs a card).
     """
+    seeds, ratios, variabilities = sweep.seeds, sweep.ratios, sweep.variabilities
     if seeds < 1:
         raise AgentError(f"seeds: must be >= 1, got {seeds}")
-    if any(r <= 0 for r in ratios):
+    if not ratios or min(ratios) <= 0:
         raise AgentError(f"ratios: must be > 0, got {ratios}")
     card = load_card(card_path)
-    card_hash = hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()
+    card_hash = _card_hash(card)
     out = Path(out_dir)
     cache = out / ".sweep-runs"
     cache.mkdir(parents=True, exist_ok=True)
@@ -165,11 +177,12 @@ def run_sweep(
     for _, _, cfg in jobs:
         key = _run_key(cfg, card_hash)
         path = cache / f"{key}.json"
-        if path.is_file():
-            results[key] = json.loads(path.read_text())
+        cached = json.loads(path.read_text()) if path.is_file() else None
+        if cached is not None and cached.get("config") == asdict(cfg):
+            results[key] = cached
         elif key not in {k for k, _ in todo}:
             todo.append((key, cfg))
-    n_workers = workers or min(len(todo), os.cpu_count() or 1) or 1
+    n_workers = sweep.workers or min(len(todo), os.cpu_count() or 1) or 1
     bar = None
     if progress and todo:
         from tqdm import tqdm
@@ -180,10 +193,14 @@ def run_sweep(
             futures = {
                 pool.submit(_one, cfg, card, str(cache / f"{key}.json")): key for key, cfg in todo
             }
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if bar is not None:
-                    bar.update()
+            try:
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    if bar is not None:
+                        bar.update()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # finished runs stay cached
+                raise
     else:
         for key, cfg in todo:
             results[key] = _one(cfg, card, str(cache / f"{key}.json"))
@@ -191,7 +208,7 @@ def run_sweep(
                 bar.update()
     if bar is not None:
         bar.close()
-    sweep: dict[str, Any] = {
+    table: dict[str, Any] = {
         "backend": base.backend,
         "task": base.task,
         "episodes": base.episodes,
@@ -202,12 +219,12 @@ def run_sweep(
     }
     for kind in ("decay", "variability"):
         points = sorted({x for k, x, _ in jobs if k == kind})
-        table = []
+        rows = []
         for x in points:
             runs = [results[_run_key(c, card_hash)] for k, v, c in jobs if k == kind and v == x]
             etc = [r["episodes_to_criterion"] for r in runs]
             censored = [base.episodes if e is None else e for e in etc]
-            table.append(
+            rows.append(
                 {
                     "x": x,
                     "episodes_to_criterion": etc,
@@ -224,17 +241,19 @@ def run_sweep(
                     "frame_s": runs[0]["frame_s"],
                 }
             )
-        if table:
-            sweep[kind] = table
-    if "decay" in sweep:
-        means = [row["mean"] for row in sweep["decay"]]
-        best = int(np.argmin(means))
-        sweep["fastest_decay_ratio"] = sweep["decay"][best]["x"]
-        sweep["fastest_is_intermediate"] = 0 < best < len(means) - 1
+        if rows:
+            table[kind] = rows
+    if "decay" in table:
+        means = np.array([row["mean"] for row in table["decay"]])
+        best = np.flatnonzero(means == means.min())
+        unique = len(best) == 1 and table["decay"][int(best[0])]["reached"] > 0
+        # None when no single ratio is fastest (ties, or no run at the best point reached)
+        table["fastest_decay_ratio"] = table["decay"][int(best[0])]["x"] if unique else None
+        table["fastest_is_intermediate"] = bool(0 < best[0] < len(means) - 1) if unique else None
     with staged_output(out) as scratch:
-        write_json(scratch / "sweep.json", sweep)
+        write_json(scratch / "sweep.json", table)
         if plots:
             from snn.plots import plot_sweep
 
-            plot_sweep(sweep, scratch)
+            plot_sweep(table, scratch)
     return out

@@ -9,13 +9,14 @@ error) at the end of the frame:
            W <- W + lr * signal * E.
 * thermal: heater power P_ji^s = P_heater e_ji^s / e_ref drives every Foster mode of the card
            (``snn.traces``); the cell's temperature rise dT (self + neighbours' crosstalk) is
-           the trace; at the end of the frame round(|signal| / signal_unit) pulse pairs of the
+           the trace; at the end of the frame about |signal| / signal_unit pulse pairs of the
            sign of the signal program the conductance pair with dG(T_ambient + dT) from the
            card's switching model (``snn.weights``).
 
-e_ref = gamma / v_th (peak pseudo-derivative with one unit of presynaptic trace), so a heater at
-e_ref draws P_heater. Heat never goes negative; the sign of an update comes only from the
-signal. A new device model is one new class with these five methods.
+e_ref = gamma / v_th (peak pseudo-derivative with one unit of presynaptic trace): a cell whose
+e equals e_ref draws P_heater (the presynaptic trace can exceed one, and so can the power).
+Heat never goes negative; the sign of an update comes only from the signal. A new device
+model is one new class with these five methods.
 """
 
 from __future__ import annotations
@@ -206,15 +207,6 @@ def calibrated_pulse_s(
     return float(-np.log1p(-fraction) / rate)
 
 
-def card_columns(card: dict[str, Any]) -> int:
-    """Columns of the card's array, from its heater names ``heater_r{i}_c{j}``."""
-    names = card["thermal"]["heaters"]
-    try:
-        return 1 + max(int(str(n).rsplit("_c", 1)[1]) for n in names)
-    except (IndexError, ValueError) as exc:
-        raise ValueError(f"thermal.heaters: names {names} are not heater_r{{i}}_c{{j}}") from exc
-
-
 def switching_from_card(card: dict[str, Any]) -> SwitchingModel:
     return SwitchingModel(**card["switching"]["parameters"])
 
@@ -249,7 +241,6 @@ def thermal_backend(
         stuck_fraction=float(var.get("stuck_fraction", 0.0)),
         rng=rng,
     )
-    cols = card_columns(card)
     pulse: dict[str, Any] = {
         "pulse_v": pulse_v,
         "rise_k": reference_rise_k,
@@ -258,7 +249,7 @@ def thermal_backend(
     }
     return ThermalSynapses(
         pairs=pairs,
-        kernel=ThermalKernel.from_card(card, cols),
+        kernel=ThermalKernel.from_card(card),
         model=model,
         dt_s=dt_s,
         bits=bits,

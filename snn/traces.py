@@ -5,9 +5,9 @@ frame is P_ji^s = p_scale_w * psi_j^s eps_i^s (post pseudo-derivative x pre trac
 e-prop eligibility, ARCHITECTURE.md). With a shared-pole Foster kernel the temperature rise at
 the end of a frame of n steps of dt is, per mode k (exact zero-order hold, a_k = e^{-dt/tau_k}):
 
-    dT_ji = sum_k sum_(di,dj) R_k(di, dj) (1 - a_k) sum_s a_k^(n-1-s) P_(j+dj)(i+di)^s
+    dT_ji = sum_k sum_(dr,dc) R_k(dr, dc) (1 - a_k) sum_s a_k^(n-1-s) P_(j-dr)(i-dc)^s
 
-R_k(0, 0) is the self residue, R_k(di, dj) the crosstalk from the cell at offset (di, dj)
+R_k(0, 0) is the self residue, R_k(dr, dc) the crosstalk onto a probe (dr, dc) cells away
 (translation-invariant kernel taken from the centre cell of the model card). The time sum is
 an einsum over the window, the neighbour sum a shift of the whole synapse grid: no loop over
 synapses, and never a [T, N, N_pre] tensor.
@@ -15,6 +15,7 @@ synapses, and never a [T, N, N_pre] tensor.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,18 +32,32 @@ class ThermalKernel:
     residues_k_per_w: dict[tuple[int, int], FloatArray]
 
     @classmethod
-    def from_card(cls, card: dict, cols: int) -> ThermalKernel:
-        """Centre cell of a card's array: its heater's effect on every probe, by offset."""
+    def from_card(cls, card: dict) -> ThermalKernel:
+        """The centre cell (rows // 2, cols // 2) of a card's array: its heater's effect on
+        every probe, keyed by the probe's (row, col) offset read from the group names
+        ``heater_r{i}_c{j}`` / ``reram_r{i}_c{j}``."""
         th = card["thermal"]
         residues = np.asarray(th["residues_k_per_w"], dtype=float)  # [probe, heater, K]
-        n = len(th["heaters"])
-        c = n // 2
-        cr, cc = divmod(c, cols)
+        heaters = [cell_of(str(n)) for n in th["heaters"]]
+        rows = 1 + max(r for r, _ in heaters)
+        cols = 1 + max(c for _, c in heaters)
+        centre = (rows // 2, cols // 2)
+        if centre not in heaters:
+            raise ValueError(f"thermal.heaters: no heater at the array centre {centre}")
+        h = heaters.index(centre)
         kernel = {}
-        for p in range(len(th["probes"])):
-            pr, pc = divmod(p, cols)
-            kernel[(pr - cr, pc - cc)] = residues[p, c]
+        for p, name in enumerate(th["probes"]):
+            pr, pc = cell_of(str(name))
+            kernel[(pr - centre[0], pc - centre[1])] = residues[p, h]
         return cls(np.asarray(th["tau_s"], dtype=float), kernel)
+
+
+def cell_of(name: str) -> tuple[int, int]:
+    """(row, col) of a group name ending in ``_r{i}_c{j}``."""
+    m = re.search(r"_r(\d+)_c(\d+)$", name)
+    if m is None:
+        raise ValueError(f"thermal: group name {name!r} does not end in _r{{i}}_c{{j}}")
+    return int(m.group(1)), int(m.group(2))
 
 
 def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:

@@ -80,23 +80,6 @@ def init_pairs(
     )
 
 
-def pulse_dg(
-    model: SwitchingModel,
-    temperature_k: FloatArray,
-    g0_s: FloatArray,
-    set_polarity: NDArray[np.bool_] | bool,
-    rate_factor: FloatArray | float,
-    pulse_v: float,
-    pulse_s: FloatArray | float,
-) -> FloatArray:
-    """dG [S] of one pulse per device with a per-device rate factor (module docstring)."""
-    pol = np.broadcast_to(np.asarray(set_polarity, bool), np.shape(g0_s))
-    rate = model.rate_per_s(temperature_k, np.asarray(pulse_v, float), pol) * rate_factor
-    moved = -np.expm1(-rate * pulse_s)
-    out: FloatArray = np.where(pol, model.g_max_s - g0_s, model.g_min_s - g0_s) * moved
-    return out
-
-
 def program_frame(
     pairs: PairArray,
     rise_k: FloatArray,
@@ -119,8 +102,10 @@ def program_frame(
     drops every change below half a level. ``reset_pulse_s`` (default ``pulse_s``): RESET
     pulses may be given their own width to balance SET and RESET rates.
     """
+    if rng is None and (c2c_sigma_rel > 0 or stochastic_rounding):
+        raise ValueError("rng: a seeded Generator is needed for c2c noise or stochastic rounding")
+    gen = rng if rng is not None else np.random.default_rng(0)  # unused without randomness
     temperature = t_ambient_k + np.asarray(rise_k, float)
-    gen = rng if rng is not None else np.random.default_rng()
     active = (signal != 0) & ~pairs.stuck
     up = np.asarray(signal > 0)
     reset_s = pulse_s if reset_pulse_s is None else reset_pulse_s
@@ -129,7 +114,7 @@ def program_frame(
         g: FloatArray, set_polarity: NDArray[np.bool_], rate: FloatArray | float
     ) -> FloatArray:
         width = np.where(set_polarity, pulse_s, reset_s)
-        dg = pulse_dg(model, temperature, g, set_polarity, rate, pulse_v, width)
+        dg = model.delta_g_s(temperature, g, set_polarity, pulse_v, width, rate)
         if c2c_sigma_rel > 0:
             dg = dg * np.maximum(0.0, 1.0 + c2c_sigma_rel * gen.standard_normal(dg.shape))
         rounding = gen if stochastic_rounding else None

@@ -63,15 +63,6 @@ def print_learning_summary(out: Path) -> None:
         )
     sweep = out / "sweep" / "sweep.json"
     if sweep.is_file():
-        s = json.loads(sweep.read_text())
-        print(f"sweep ({s['seeds']} seeds; budget {s['censored_value']} episodes):")
-        for row in s.get("decay", []):
-            print(
-                f"  tau/frame {row['x']:7.3g}: {row['mean']:6.1f} +- {row['sem']:5.1f} "
-                f"({row['reached']}/{len(row['episodes_to_criterion'])} reached)"
-            )
-        if "fastest_decay_ratio" in s:
-            print(
-                f"  fastest at tau/frame {s['fastest_decay_ratio']:.3g} "
-                f"(intermediate: {s['fastest_is_intermediate']})"
-            )
+        from neohebb.commands.sweep import print_sweep_summary
+
+        print_sweep_summary(sweep)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 HELP = "sweep the trace decay (tau / step) and the variability over seeds -> sweep.json/png"
 DESCRIPTION = """\
-Train the maze agent for every trace decay (tau / frame, 8 log-spaced values from 0.1 to 30 by
-default) and, with thermal synapses, every variability multiplier (0, 1, 2, 4 x the card's
-figures), each over --seeds seeds. Writes OUT/sweep.json and OUT/sweep.png (mean +- s.e.m.
+Train the maze agent for every trace decay (tau / frame, 8 log-spaced values from 0.1 to 31.6
+by default) and, with thermal synapses, every variability multiplier (0, 1, 2, 4 x the card's
+figures), each over --seeds seeds (default 3). Defaults come from the [sweep] and [maze]
+tables of --config when given. Writes OUT/sweep.json and OUT/sweep.png (mean +- s.e.m.
 of episodes to criterion; runs that never reach it count as the episode budget and are marked).
 Each run is cached under OUT/.sweep-runs/, so an interrupted sweep resumes.
 """
@@ -21,7 +23,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", choices=["maze", "frozenlake"], default=None)
     parser.add_argument("--episodes", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None, help="first seed")
-    parser.add_argument("--seeds", type=int, default=4, help="seeds per point")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per point")
     parser.add_argument("--ratios", type=float, nargs="+", default=None, help="tau / frame values")
     parser.add_argument("--variabilities", type=float, nargs="+", default=None)
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
@@ -30,32 +32,45 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import json
+    from dataclasses import replace
 
     from neohebb.commands.maze import agent_config
-    from snn.stage import DEFAULT_RATIOS, DEFAULT_VARIABILITY, run_sweep
+    from neohebb.config import read_run_toml
+    from snn.stage import SweepConfig, run_sweep, sweep_config_from_dict
 
     args.tau = None
     cfg = agent_config(args, "thermal" if args.card else "ideal")
-    out = run_sweep(
-        cfg,
-        args.out,
-        card_path=args.card,
-        ratios=tuple(args.ratios or DEFAULT_RATIOS),
-        variabilities=tuple(args.variabilities or DEFAULT_VARIABILITY),
-        seeds=args.seeds,
-        workers=args.workers,
-    )
-    sweep = json.loads((out / "sweep.json").read_text())
-    print(f"sweep -> {out}/sweep.json, sweep.png")
+    sweep = SweepConfig()
+    if args.config:
+        data, _ = read_run_toml(args.config)
+        sweep = sweep_config_from_dict(data.get("sweep", {}))
+    overrides = {
+        "seeds": args.seeds,
+        "ratios": tuple(args.ratios) if args.ratios else None,
+        "variabilities": tuple(args.variabilities) if args.variabilities else None,
+        "workers": args.workers,
+    }
+    sweep = replace(sweep, **{k: v for k, v in overrides.items() if v is not None})
+    out = run_sweep(cfg, args.out, card_path=args.card, sweep=sweep)
+    print_sweep_summary(out / "sweep.json")
+    return 0
+
+
+def print_sweep_summary(path: Path) -> None:
+    """Episodes to criterion per decay ratio and the fastest ratio, one line each."""
+    import json
+
+    sweep = json.loads(path.read_text())
+    print(f"sweep {path} ({sweep['seeds']} seeds, budget {sweep['censored_value']} episodes):")
     for row in sweep.get("decay", []):
         print(
             f"  tau/frame {row['x']:7.3g}: {row['mean']:6.1f} +- {row['sem']:5.1f} episodes"
             f" ({row['reached']}/{len(row['episodes_to_criterion'])} reached)"
         )
-    if "fastest_decay_ratio" in sweep:
+    if sweep.get("fastest_decay_ratio") is not None:
         print(
             f"  fastest at tau/frame = {sweep['fastest_decay_ratio']:.3g}"
             f" (intermediate: {sweep['fastest_is_intermediate']})"
         )
-    return 0
+    elif "decay" in sweep:
+        print("  no single fastest decay ratio (ties or no run reached the criterion)")

@@ -66,3 +66,16 @@ def test_sweep_writes_table_and_resumes(tmp_path: Path) -> None:
     stamp = [p.stat().st_mtime_ns for p in cached]
     assert main(args) == 0  # second call: every run comes from the cache
     assert [p.stat().st_mtime_ns for p in cached] == stamp
+
+
+def test_sweep_in_worker_processes_equals_serial(tmp_path: Path) -> None:
+    from snn.agent import AgentConfig
+    from snn.stage import SweepConfig, run_sweep
+
+    base = AgentConfig(episodes=21, seed=3)
+    tables = []
+    for workers in (1, 2):
+        sweep = SweepConfig(seeds=1, ratios=(0.5, 3.0), workers=workers)
+        out = run_sweep(base, tmp_path / f"w{workers}", sweep=sweep, plots=False, progress=False)
+        tables.append(json.loads((out / "sweep.json").read_text())["decay"])
+    assert tables[0] == tables[1]

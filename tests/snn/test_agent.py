@@ -8,7 +8,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from snn.agent import (
@@ -17,6 +16,7 @@ from snn.agent import (
     agent_config_from_dict,
     episodes_to_criterion,
     run_agent,
+    td_error,
 )
 
 
@@ -29,28 +29,51 @@ def test_criterion_is_the_first_full_window_at_ninety_percent() -> None:
     assert episodes_to_criterion([True, False] * 40) is None
 
 
+SEEDS = (0, 1, 2)  # one fixed seed set for every task and back-end
+
+
 @pytest.mark.parametrize(
-    ("task", "backend", "seed", "budget"),
+    ("task", "backend", "budget"),
     [
-        ("maze", "ideal", 0, 200),
-        ("maze", "thermal", 1, 200),
-        ("frozenlake", "ideal", 0, 300),
-        ("frozenlake", "thermal", 1, 300),
+        ("maze", "ideal", 200),
+        ("maze", "thermal", 200),
+        ("frozenlake", "ideal", 300),
+        ("frozenlake", "thermal", 300),
     ],
 )
 def test_agent_reaches_the_criterion(
-    task: str, backend: str, seed: int, budget: int, default_card: Path
+    task: str, backend: str, budget: int, default_card: Path
 ) -> None:
+    """At least 2 of the 3 seeds reach the criterion within the budget (the sweep in
+    docs/learning.md gives the full distribution over seeds). Not luck: a uniformly random
+    policy succeeds in 5 % (maze) or 1.7 % (FrozenLake) of episodes, so 18 of 20 by chance
+    has a probability below 1e-18."""
     card = json.loads(default_card.read_text()) if backend == "thermal" else None
-    cfg = AgentConfig(task=task, backend=backend, seed=seed, episodes=budget)
-    result = run_agent(cfg, card)
-    assert result.episodes_to_criterion is not None, np.mean(result.success)
-    # learning, not luck: a uniformly random policy succeeds in 5 % (maze) or 1.7 %
-    # (FrozenLake) of episodes, and so does the untrained agent in its first episodes
-    assert np.mean(result.success[:10]) <= 0.3
-    if backend == "thermal":
-        assert result.energy_per_update_j is not None and result.energy_per_update_j > 0
-        assert result.mean_peak_rise_k is not None and 1 < result.mean_peak_rise_k < 500
+    results = [
+        run_agent(AgentConfig(task=task, backend=backend, seed=s, episodes=budget), card)
+        for s in SEEDS
+    ]
+    reached = [r.episodes_to_criterion for r in results]
+    assert sum(e is not None for e in reached) >= 2, reached
+    for result in results:
+        if backend == "thermal":
+            assert result.energy_per_update_j is not None and result.energy_per_update_j > 0
+            assert result.mean_peak_rise_k is not None and 1 < result.mean_peak_rise_k < 500
+
+
+def test_td_error_bootstraps_except_after_termination() -> None:
+    assert td_error(1.0, 0.2, 5.0, True, 0.9) == pytest.approx(0.8)  # V(terminal) = 0
+    assert td_error(-0.01, 0.2, 0.5, False, 0.9) == pytest.approx(-0.01 + 0.45 - 0.2)
+    # a time-out is a truncation: not terminal, so it bootstraps like any other step
+    assert td_error(-0.01, 0.2, 0.5, False, 0.9) != td_error(-0.01, 0.2, 0.5, True, 0.9)
+
+
+def test_thermal_runs_with_variability_are_reproducible(default_card: Path) -> None:
+    card = json.loads(default_card.read_text())
+    cfg = AgentConfig(task="frozenlake", backend="thermal", episodes=6, seed=2, variability=2.0)
+    a, b = run_agent(cfg, card), run_agent(cfg, card)
+    assert a.returns == b.returns and a.energy_per_update_j == b.energy_per_update_j
+    assert a.greedy_policy == b.greedy_policy
 
 
 def test_runs_are_reproducible_for_a_seed() -> None:
@@ -74,4 +97,8 @@ def test_bad_settings_name_the_field() -> None:
         agent_config_from_dict({"lr": "fast"})
     with pytest.raises(AgentError, match="bits"):
         agent_config_from_dict({"bits": 40})
+    with pytest.raises(AgentError, match="decay_ratio: must be finite"):
+        agent_config_from_dict({"decay_ratio": float("inf")})
+    with pytest.raises(AgentError, match="discount"):
+        agent_config_from_dict({"discount": 1.5})
     assert agent_config_from_dict({"lr": 1}).lr == 1.0

@@ -17,7 +17,7 @@ from snn.synapses import (
     mean_delay_s,
 )
 from snn.traces import ThermalKernel
-from snn.weights import PairArray, levels, pulse_dg, quantise
+from snn.weights import PairArray, levels, quantise
 
 MODEL = SwitchingModel()
 
@@ -106,7 +106,7 @@ def test_calibrated_pulse_moves_the_requested_levels(polarity: bool) -> None:
         MODEL, set_polarity=polarity, pulse_v=0.5, rise_k=rise, levels_per_pulse=1.5, bits=bits
     )
     mid = 0.5 * (MODEL.g_min_s + MODEL.g_max_s)
-    dg = pulse_dg(MODEL, np.array(300 + rise), np.array(mid), polarity, 1.0, 0.5, t_p)
+    dg = MODEL.delta_g_s(300 + rise, mid, polarity, 0.5, t_p)
     step = np.diff(levels(MODEL, bits))[0]
     assert abs(dg) / step == pytest.approx(1.5, rel=1e-9)
 

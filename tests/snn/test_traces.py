@@ -63,12 +63,30 @@ def test_kernel_from_card_maps_probes_to_offsets() -> None:
         "thermal": {
             "tau_s": [1e-9, 1e-8],
             "residues_k_per_w": residues.tolist(),
-            "probes": [f"reram_{k}" for k in range(9)],
-            "heaters": [f"heater_{k}" for k in range(9)],
+            "probes": [f"reram_r{k // 3}_c{k % 3}" for k in range(9)],
+            "heaters": [f"heater_r{k // 3}_c{k % 3}" for k in range(9)],
         }
     }
-    kernel = ThermalKernel.from_card(card, cols=3)
+    kernel = ThermalKernel.from_card(card)
     assert set(kernel.residues_k_per_w) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[4, 4])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 1)], residues[5, 4])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, -1)], residues[0, 4])
+
+
+def test_kernel_from_card_of_an_even_array_is_centred() -> None:
+    """2 x 2 array: the centre is cell (1, 1), so every offset points up or left."""
+    names = [f"r{k // 2}_c{k % 2}" for k in range(4)]
+    residues = np.arange(4 * 4 * 1, dtype=float).reshape(4, 4, 1)
+    card = {
+        "thermal": {
+            "tau_s": [1e-9],
+            "residues_k_per_w": residues.tolist(),
+            "probes": [f"reram_{n}" for n in names],
+            "heaters": [f"heater_{n}" for n in names],
+        }
+    }
+    kernel = ThermalKernel.from_card(card)
+    assert set(kernel.residues_k_per_w) == {(-1, -1), (-1, 0), (0, -1), (0, 0)}
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[3, 3])
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, 0)], residues[1, 3])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from devicefit.switching import SwitchingModel
 from snn.weights import PairArray, levels, program_frame, quantise
@@ -68,3 +69,37 @@ def test_device_to_device_rate_factor_scales_the_switching_rate() -> None:
     b = program_frame(nominal, rise, sig, MODEL, bits=12, pulse_s=4e-7)
     np.testing.assert_allclose(a.g_plus, b.g_plus)
     np.testing.assert_allclose(a.g_minus, b.g_minus)
+
+
+def test_stochastic_rounding_stays_on_levels_and_is_unbiased() -> None:
+    bits = 6
+    step = (MODEL.g_max_s - MODEL.g_min_s) / (2**bits - 1)
+    g = np.full(200_000, MODEL.g_min_s + 10.3 * step)
+    rng = np.random.default_rng(7)
+    q = quantise(g, MODEL, bits, rng)
+    assert set(np.unique(np.rint((q - MODEL.g_min_s) / step))) == {10.0, 11.0}
+    # E[q] = g: 30 % land on level 11; 4 sigma of a binomial mean over 200,000 draws
+    frac = np.mean(q > g)
+    assert abs(frac - 0.3) < 4 * np.sqrt(0.3 * 0.7 / g.size)
+    edge = quantise(np.full(10, MODEL.g_max_s + 3 * step), MODEL, bits, rng)
+    assert np.all(edge == MODEL.g_max_s)
+
+
+def test_negative_signal_depresses_hot_cells_most() -> None:
+    n = 30
+    g = quantise(np.full((1, n), 5.5e-5), MODEL, 12)
+    pairs = PairArray(g, g.copy(), np.zeros((1, n), bool))
+    rise = np.linspace(0, 150, n)[None, :]
+    rng = np.random.default_rng(0)
+    down = program_frame(
+        pairs, rise, -np.ones((1, n)), MODEL, bits=12, stochastic_rounding=True, rng=rng
+    )
+    w = down.weights(MODEL, 1.0)[0]
+    assert np.all(w <= 0) and w[-1] < 10 * min(w[0], -1e-12)
+    assert np.all(down.g_plus <= pairs.g_plus) and np.all(down.g_minus >= pairs.g_minus)
+
+
+def test_randomness_without_a_generator_is_refused() -> None:
+    pairs = start((2, 2), 4)
+    with pytest.raises(ValueError, match="rng"):
+        program_frame(pairs, np.zeros((2, 2)), np.ones((2, 2)), MODEL, bits=4, c2c_sigma_rel=0.1)
