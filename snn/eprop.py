@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.signal
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -106,8 +105,14 @@ def pseudo_derivative(v: FloatArray, threshold: FloatArray, p: NeuronParams) -> 
 
 
 def leaky_filter(x: FloatArray, decay: float) -> FloatArray:
-    """y^t = decay y^{t-1} + x^t along axis 0 (time), from y^{-1} = 0."""
-    out: FloatArray = scipy.signal.lfilter([1.0], [1.0, -decay], x, axis=0)
+    """y^t = decay y^{t-1} + x^t along axis 0 (time), from y^{-1} = 0.
+
+    A loop over time with whole [B, N] slices: contiguous, and several times faster than
+    scipy.signal.lfilter along a strided axis 0.
+    """
+    out = np.array(x, dtype=float, copy=True)
+    for t in range(1, len(out)):
+        out[t] += decay * out[t - 1]
     return out
 
 
