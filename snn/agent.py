@@ -150,7 +150,8 @@ class RunResult:
     programming_energy_per_update_j: float | None
     frame_s: float
     trace_tau_s: float
-    greedy_policy: list[int]
+    policy_probabilities: list[list[float]]  # pi(a | s) after training, [state][action]
+    greedy_policy: list[int]  # most probable action per state
     grid: list[str]
     mean_peak_rise_k: float | None
 
@@ -247,10 +248,7 @@ def run_agent(
         traj = forward(
             Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params, cfg.bias
         )
-        counts = traj.z[:, 0].sum(0)
-        logits = cfg.policy_gain * np.bincount(population, counts) / cfg.neurons_per_action
-        pi = np.exp(logits - logits.max())
-        pi /= pi.sum()
+        pi = action_probabilities(traj.z[:, 0].sum(0), cfg)
         action = int(rng.choice(n_actions, p=pi))
         eps, _ = eligibility_traces(traj, params)
         return action, traj.psi[:, 0] * (population == action), eps[:, 0]
@@ -292,6 +290,7 @@ def run_agent(
 
     energy = backend.energy
     thermal = cfg.backend == "thermal"
+    pi_final = learned_policy(backend.weights(), cfg, n_states, params, rng)
     return RunResult(
         config=cfg,
         returns=returns,
@@ -307,21 +306,32 @@ def run_agent(
         ),
         frame_s=frame_s,
         trace_tau_s=tau,
-        greedy_policy=greedy_policy(backend.weights(), cfg, n_states, params, rng).tolist(),
+        policy_probabilities=pi_final.tolist(),
+        greedy_policy=np.argmax(pi_final, axis=1).tolist(),
         grid=list(task_grid(env)),
         mean_peak_rise_k=float(np.mean(peak_rise)) if peak_rise else None,
     )
 
 
-def greedy_policy(
+def action_probabilities(counts: FloatArray, cfg: AgentConfig) -> FloatArray:
+    """Softmax policy from spike counts [..., N_post]: logits = gain x mean count of each
+    action's population. Returns [..., n_actions]."""
+    per_action = counts.reshape(*counts.shape[:-1], -1, cfg.neurons_per_action).mean(-1)
+    logits = cfg.policy_gain * per_action
+    pi = np.exp(logits - logits.max(-1, keepdims=True))
+    out: FloatArray = pi / pi.sum(-1, keepdims=True)
+    return out
+
+
+def learned_policy(
     w: FloatArray,
     cfg: AgentConfig,
     n_states: int,
     params: NeuronParams,
     rng: np.random.Generator,
-    repeats: int = 8,
-) -> NDArray[np.int64]:
-    """Most-spiking action population per state, over ``repeats`` frames (one batch)."""
+    repeats: int = 16,
+) -> FloatArray:
+    """pi(a | s) of every state, averaged over ``repeats`` frames (one batch): [S, A]."""
     states = np.repeat(np.arange(n_states), repeats)
     rates = place_cell_rates(
         states, n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
@@ -331,8 +341,8 @@ def greedy_policy(
     traj = forward(
         Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params, cfg.bias
     )
-    counts = traj.z.sum(0).reshape(n_states, repeats, -1, cfg.neurons_per_action).sum((1, 3))
-    out: NDArray[np.int64] = np.argmax(counts, axis=1)
+    pi = action_probabilities(traj.z.sum(0), cfg)  # [S * repeats, A]
+    out: FloatArray = pi.reshape(n_states, repeats, -1).mean(1)
     return out
 
 

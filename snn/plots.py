@@ -58,16 +58,21 @@ def plot_policy(result: RunResult, png: Path) -> None:
             ch = grid[r][c]
             ax.add_patch(plt.Rectangle((c, r), 1, 1, color=COLOURS.get(ch, "#f7f7f7"), ec="w"))
             if ch in ".S":
-                dy, dx = MOVES[result.greedy_policy[r * cols + c]]  # picture y runs down
-                ax.arrow(
-                    c + 0.5 - 0.25 * dx,
-                    r + 0.5 - 0.25 * dy,
-                    0.4 * dx,
-                    0.4 * dy,
-                    head_width=0.15,
-                    color="#1f3b73",
-                    length_includes_head=True,
-                )
+                pi = result.policy_probabilities[r * cols + c]
+                for action, (dy, dx) in enumerate(MOVES):  # picture y runs down
+                    length = 0.45 * pi[action]
+                    if length > 0.06:
+                        ax.arrow(
+                            c + 0.5,
+                            r + 0.5,
+                            length * dx,
+                            length * dy,
+                            width=0.02,
+                            head_width=0.05 + 0.2 * length,
+                            head_length=0.05 + 0.2 * length,
+                            color="#1f3b73",
+                            length_includes_head=True,
+                        )
             if ch in "SCT":
                 ax.text(
                     c + 0.08, r + 0.25, {"S": "start", "C": "cheese", "T": "trap"}[ch], fontsize=7
@@ -75,14 +80,15 @@ def plot_policy(result: RunResult, png: Path) -> None:
     start = next((r, c) for r in range(rows) for c in range(cols) if grid[r][c] == "S")
     path = greedy_path(tuple(grid), np.asarray(result.greedy_policy), start)
     ys, xs = zip(*[(r + 0.5, c + 0.5) for r, c in path], strict=True)
-    ax.plot(xs, ys, "-", color="#2ca02c", lw=3, alpha=0.6, label="greedy path")
+    ax.plot(xs, ys, "-", color="#2ca02c", lw=3, alpha=0.6, label="most probable path")
     ax.set_xlim(0, cols)
     ax.set_ylim(rows, 0)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(
-        f"learned policy ({result.config.backend}, final success {result.final_success_rate:.2f})",
+        f"learned policy: arrow length = pi(a|s); {result.config.backend} synapses, "
+        f"final success {result.final_success_rate:.2f}",
         fontsize=9,
     )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8)
