@@ -61,6 +61,14 @@ def read_run_toml(path: str | Path | None = None) -> tuple[dict[str, Any], Path]
     return data, base
 
 
+def config_table(path: str | Path | None, name: str) -> dict[str, Any]:
+    """Table ``name`` of the run configuration at ``path`` ({} without a path or table)."""
+    if path is None:
+        return {}
+    data, _ = read_run_toml(path)
+    return _table(data, name)
+
+
 def load_run_config(path: str | Path | None = None) -> RunConfig:
     """Read and validate a run TOML; ``None`` reads the embedded default_run.toml."""
     data, base = read_run_toml(path)

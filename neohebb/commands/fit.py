@@ -33,13 +33,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from devicefit.stage import FitConfig, fit_config_from_dict, run_fit
-    from neohebb.config import read_run_toml
+    from devicefit.stage import fit_config_from_dict, run_fit
+    from neohebb.config import config_table
 
-    config = FitConfig()
-    if args.config:
-        data, _ = read_run_toml(args.config)
-        config = fit_config_from_dict(data.get("fit", {}))
+    config = fit_config_from_dict(config_table(args.config, "fit"))
     csv = args.switching
     if csv == "example":
         from importlib import resources

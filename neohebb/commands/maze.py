@@ -46,13 +46,10 @@ def agent_config(args: argparse.Namespace, backend: str) -> AgentConfig:
     """The [maze] table of --config (or defaults) with the command-line overrides applied."""
     from dataclasses import replace
 
-    from neohebb.config import read_run_toml
-    from snn.agent import AgentConfig, agent_config_from_dict
+    from neohebb.config import config_table
+    from snn.agent import agent_config_from_dict
 
-    cfg = AgentConfig()
-    if args.config:
-        data, _ = read_run_toml(args.config)
-        cfg = agent_config_from_dict(data.get("maze", {}))
+    cfg = agent_config_from_dict(config_table(args.config, "maze"))
     overrides = {
         "task": args.task,
         "decay_ratio": args.tau,

@@ -35,15 +35,12 @@ def handle(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from neohebb.commands.maze import agent_config
-    from neohebb.config import read_run_toml
-    from snn.stage import SweepConfig, run_sweep, sweep_config_from_dict
+    from neohebb.config import config_table
+    from snn.stage import run_sweep, sweep_config_from_dict
 
     args.tau = None
     cfg = agent_config(args, "thermal" if args.card else "ideal")
-    sweep = SweepConfig()
-    if args.config:
-        data, _ = read_run_toml(args.config)
-        sweep = sweep_config_from_dict(data.get("sweep", {}))
+    sweep = sweep_config_from_dict(config_table(args.config, "sweep"))
     overrides = {
         "seeds": args.seeds,
         "ratios": tuple(args.ratios) if args.ratios else None,
