@@ -22,11 +22,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from devicefit.foster import FosterNetwork
+
+if TYPE_CHECKING:
+    from devicefit.switching import SwitchingModel
 
 SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -45,6 +48,13 @@ def network_from_card(card: dict[str, Any]) -> FosterNetwork:
         tuple(th["probes"]),
         tuple(th["heaters"]),
     )
+
+
+def switching_from_card(card: dict[str, Any]) -> SwitchingModel:
+    """The switching model of a card (its ``switching.parameters``)."""
+    from devicefit.switching import SwitchingModel
+
+    return SwitchingModel(**{k: float(v) for k, v in card["switching"]["parameters"].items()})
 
 
 def read_card(path: str | Path) -> dict[str, Any]:
@@ -97,10 +107,8 @@ def validate_card(card: Any, *, where: str = "model card") -> None:
     sw = card.get("switching")
     if not isinstance(sw, dict) or not isinstance(sw.get("parameters"), dict):
         raise CardError(f"{where}: switching.parameters: missing or not an object")
-    from devicefit.switching import SwitchingModel
-
     try:
-        SwitchingModel(**{k: float(v) for k, v in sw["parameters"].items()})
+        switching_from_card(card)
     except (TypeError, ValueError) as exc:
         raise CardError(f"{where}: switching.parameters: {exc}") from exc
     err = th["fit_max_rel_error"]

@@ -89,19 +89,12 @@ class AgentConfig:
     def validate(self) -> None:
         if self.backend not in BACKENDS:
             raise AgentError(f"backend: {self.backend!r} is not one of {BACKENDS}")
-        positive_ints = ("episodes", "max_steps", "steps_per_frame", "cells_per_state")
-        for name in (*positive_ints, "neurons_per_action", "bits", "max_pulses"):
+        for name in POSITIVE_INTS:
             if int(getattr(self, name)) < 1:
                 raise AgentError(f"{name}: must be >= 1, got {getattr(self, name)}")
         if self.bits > 16:
             raise AgentError(f"bits: must be <= 16, got {self.bits}")
-        for name in ("dt_net_s", "place_rate_hz", "tau_m_steps", "decay_ratio", "lr"):
-            if not float(getattr(self, name)) > 0:
-                raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
-        for name in ("critic_lr", "heater_power_w", "pulse_v", "reference_rise_k"):
-            if not float(getattr(self, name)) > 0:
-                raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
-        for name in ("signal_unit", "levels_per_pulse", "w_scale", "policy_gain"):
+        for name in POSITIVE_FLOATS:
             if not float(getattr(self, name)) > 0:
                 raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
         if not 0 <= self.discount <= 1:
@@ -113,6 +106,32 @@ class AgentConfig:
             value = getattr(self, f.name)
             if isinstance(value, float) and not np.isfinite(value):
                 raise AgentError(f"{f.name}: must be finite, got {value}")
+
+
+POSITIVE_INTS: tuple[str, ...] = (
+    "episodes",
+    "max_steps",
+    "steps_per_frame",
+    "cells_per_state",
+    "neurons_per_action",
+    "bits",
+    "max_pulses",
+)
+POSITIVE_FLOATS: tuple[str, ...] = (
+    "dt_net_s",
+    "place_rate_hz",
+    "tau_m_steps",
+    "decay_ratio",
+    "lr",
+    "critic_lr",
+    "heater_power_w",
+    "pulse_v",
+    "reference_rise_k",
+    "signal_unit",
+    "levels_per_pulse",
+    "w_scale",
+    "policy_gain",
+)
 
 
 def agent_config_from_dict(data: dict[str, Any]) -> AgentConfig:
@@ -151,14 +170,19 @@ class RunResult:
     frame_s: float
     trace_tau_s: float
     policy_probabilities: list[list[float]]  # pi(a | s) after training, [state][action]
-    greedy_policy: list[int]  # most probable action per state
     grid: list[str]
     mean_peak_rise_k: float | None
+
+    def greedy_policy(self) -> NDArray[np.int64]:
+        """The most probable action of every state."""
+        out: NDArray[np.int64] = np.argmax(self.policy_probabilities, axis=1)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["config"] = asdict(self.config)
         out["criterion"] = {"success_rate": CRITERION_SUCCESS, "window": CRITERION_WINDOW}
+        out["greedy_policy"] = self.greedy_policy().tolist()
         return out
 
 
@@ -307,7 +331,6 @@ def run_agent(
         frame_s=frame_s,
         trace_tau_s=tau,
         policy_probabilities=pi_final.tolist(),
-        greedy_policy=np.argmax(pi_final, axis=1).tolist(),
         grid=list(task_grid(env)),
         mean_peak_rise_k=float(np.mean(peak_rise)) if peak_rise else None,
     )

@@ -78,7 +78,7 @@ def plot_policy(result: RunResult, png: Path) -> None:
                     c + 0.08, r + 0.25, {"S": "start", "C": "cheese", "T": "trap"}[ch], fontsize=7
                 )
     start = next((r, c) for r in range(rows) for c in range(cols) if grid[r][c] == "S")
-    path = greedy_path(tuple(grid), np.asarray(result.greedy_policy), start)
+    path = greedy_path(tuple(grid), result.greedy_policy(), start)
     ys, xs = zip(*[(r + 0.5, c + 0.5) for r, c in path], strict=True)
     ax.plot(xs, ys, "-", color="#2ca02c", lw=3, alpha=0.6, label="most probable path")
     ax.set_xlim(0, cols)

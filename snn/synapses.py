@@ -27,8 +27,9 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from devicefit.card import switching_from_card
 from devicefit.switching import SwitchingModel
-from snn.traces import ThermalKernel, modal_heat, temperature_rise
+from snn.traces import ThermalKernel, ideal_trace, modal_heat, temperature_rise
 from snn.weights import PairArray, init_pairs, program_frame, programming_energy_j
 
 FloatArray = NDArray[np.float64]
@@ -85,8 +86,7 @@ class IdealSynapses:
 
     def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
         decay = np.exp(-self.dt_s / self.tau_s)
-        ages = np.arange(len(psi) - 1, -1, -1, dtype=float)
-        frame = np.einsum("t,tj,ti->ji", decay**ages, psi, eps) / self.e_ref
+        frame = ideal_trace(psi, eps, decay) / self.e_ref
         self._trace = decay ** len(psi) * self._trace + frame
 
     def trace(self) -> FloatArray:
@@ -205,10 +205,6 @@ def calibrated_pulse_s(
         np.array([t_ambient_k + rise_k]), np.array([pulse_v]), np.array([set_polarity])
     )[0]
     return float(-np.log1p(-fraction) / rate)
-
-
-def switching_from_card(card: dict[str, Any]) -> SwitchingModel:
-    return SwitchingModel(**card["switching"]["parameters"])
 
 
 def thermal_backend(

@@ -61,12 +61,12 @@ def cell_of(name: str) -> tuple[int, int]:
 
 
 def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
-    """sum_s decay^(n-1-s) psi_j^s eps_i^s over a frame: [B, N_post, N_pre].
+    """sum_s decay^(n-1-s) psi_j^s eps_i^s over a frame: [..., N_post, N_pre].
 
-    ``psi`` [T, B, N_post], ``eps`` [T, B, N_pre].
+    ``psi`` [T, ..., N_post], ``eps`` [T, ..., N_pre].
     """
     weights = decay ** np.arange(len(psi) - 1, -1, -1, dtype=float)
-    return np.einsum("t,tbj,tbi->bji", weights, psi, eps)
+    return np.einsum("t,t...j,t...i->...ji", weights, psi, eps)
 
 
 def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float) -> FloatArray:

@@ -73,7 +73,7 @@ def test_thermal_runs_with_variability_are_reproducible(default_card: Path) -> N
     cfg = AgentConfig(task="frozenlake", backend="thermal", episodes=6, seed=2, variability=2.0)
     a, b = run_agent(cfg, card), run_agent(cfg, card)
     assert a.returns == b.returns and a.energy_per_update_j == b.energy_per_update_j
-    assert a.greedy_policy == b.greedy_policy
+    assert a.policy_probabilities == b.policy_probabilities
 
 
 def test_runs_are_reproducible_for_a_seed() -> None:
