@@ -7,8 +7,9 @@ dense log-spaced tau grid, then pruning and a nonlinear refinement. Pruning is b
 elimination (drop the pole whose removal raises the max error least), which gives a start for
 every order n; the n poles are then refined by variable projection (the residues are linear,
 so only log tau is optimised; Golub & Pereyra, SIAM J. Numer. Anal. 10, 413 (1973)). The
-order is the smallest that meets the error tolerance. Self residues are solved by NNLS
-(passivity); crosstalk residues are signed.
+order is the smallest that meets the error tolerance. Residues are signed (the heater ->
+own-filament term is a transfer impedance with a diffusion delay; NNLS is available for true
+driving points), but every impulse response is kept >= 0, as the heat kernel's is.
 """
 
 from __future__ import annotations
@@ -77,12 +78,54 @@ def _design(t: FloatArray, tau: FloatArray) -> FloatArray:
     return -np.expm1(-t[:, None] / tau[None, :])
 
 
-def _residues(design: FloatArray, y: FloatArray, self_cols: NDArray[np.int_]) -> FloatArray:
-    """Least-squares residues per column; NNLS for the self (passive) columns."""
+def _residues(
+    design: FloatArray,
+    y: FloatArray,
+    self_cols: NDArray[np.int_],
+    impulse: FloatArray | None = None,
+) -> FloatArray:
+    """Least-squares residues per column; NNLS for the self (passive) columns.
+
+    ``impulse`` [t, K] (rows e^{-t/tau_k} / tau_k on a dense grid from t = 0): a column whose
+    impulse response sum_k R_k e^{-t/tau_k} / tau_k dips below zero is re-solved with that
+    response constrained to >= 0 (a convex QP, SLSQP), so its step response is >= 0 and
+    non-decreasing, as heat diffusion's is.
+    """
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     for c in self_cols:
         coef[:, c], _ = scipy.optimize.nnls(design, y[:, c])
+    if impulse is None:
+        return coef
+    norms = np.max(np.abs(impulse), axis=1)
+    rows = impulse[norms > 0] / norms[norms > 0, None]  # all modes decayed: nothing to keep
+    for c in np.flatnonzero(np.min(rows @ coef, axis=0) < 0):
+        coef[:, c] = _positive_impulse_lstsq(design, y[:, c], rows, coef[:, c])
     return coef
+
+
+def _positive_impulse_lstsq(
+    design: FloatArray, y: FloatArray, rows: FloatArray, start: FloatArray
+) -> FloatArray:
+    """argmin |design r - y|^2 subject to rows r >= 0."""
+    gram, rhs = design.T @ design, design.T @ y
+    result = scipy.optimize.minimize(
+        lambda r: 0.5 * r @ gram @ r - rhs @ r,
+        start,
+        jac=lambda r: gram @ r - rhs,
+        constraints=[{"type": "ineq", "fun": lambda r: rows @ r, "jac": lambda r: rows}],
+        method="SLSQP",
+        options={"maxiter": 500, "ftol": 1e-14},
+    )
+    out: FloatArray = result.x
+    return out
+
+
+def impulse_rows(t_s: FloatArray, tau_s: FloatArray) -> FloatArray:
+    """e^{-t/tau_k} / tau_k [1/s] on t = 0 and 400 log-spaced times from t_s[0] / 10 to
+    t_s[-1] * 10: the grid on which fitted impulse responses are kept >= 0."""
+    t = np.concatenate([[0.0], np.geomspace(t_s[0] / 10, t_s[-1] * 10, 400)])
+    out: FloatArray = np.exp(-t[:, None] / tau_s[None, :]) / tau_s[None, :]
+    return out
 
 
 def fit_foster(
@@ -95,6 +138,7 @@ def fit_foster(
     max_poles: int = 12,
     grid_per_decade: int = 10,
     self_nonnegative: bool = True,
+    positive: bool = True,
 ) -> FosterFit:
     """Fit shared-pole Foster residues to Z[t, probe, heater] (self terms: probe p == heater p).
 
@@ -102,6 +146,9 @@ def fit_foster(
     impedance needs (and a Cauer ladder requires). Heater -> own-filament terms are transfer
     impedances: heat reaches the filament after a diffusion delay (zero initial slope), which
     no sum of positive exponentials reproduces, so for them pass False (signed residues).
+    ``positive`` keeps every fitted impulse response >= 0 (``impulse_rows``): signed residues,
+    but a step response that never undershoots zero and never falls, and a non-negative
+    temperature rise for any non-negative heater power.
 
     Raises ``FitError`` when shapes or values are unusable; returns the best fit found when
     no order up to ``max_poles`` meets ``rel_tol`` (check ``max_rel_error``).
@@ -133,7 +180,7 @@ def fit_foster(
 
     def error_of(tau: FloatArray) -> tuple[float, FloatArray]:
         design = _design(t, tau)
-        coef = _residues(design, y, self_cols)
+        coef = _residues(design, y, self_cols, impulse_rows(t, tau) if positive else None)
         return float(np.max(np.abs(design @ coef - y))), coef
 
     def projected_residual(log_tau: FloatArray) -> FloatArray:

@@ -20,10 +20,11 @@ class ThermalConfig:
     """How to solve the heat problem. Times in seconds; ``None`` = chosen from the physics."""
 
     degree: int = 1  # Lagrange degree (1 or 2)
+    mass_matrix: str = "lumped"  # "lumped" (row sum, P1 only) or "consistent"
     t_ambient_k: float = 300.0  # heatsink temperature (rises are independent of it)
     h_top_w_per_m2k: float = 0.0  # convection on `top`; 0 = adiabatic
     points_per_decade: int = 20  # output time grid density
-    shifts_per_decade: float = 2.0  # rational-Krylov expansion points per decade of time
+    shifts_per_decade: float = 3.0  # rational-Krylov expansion points per decade of time
     t_min_s: float | None = None
     t_max_s: float | None = None
     field_times_s: tuple[float, ...] | None = None  # None: 1%, 10%, 50% of t_max and steady
@@ -31,6 +32,7 @@ class ThermalConfig:
     nonlinear_power_w: float | None = None  # if set: steady Newton solve with k(T) at this power
 
 
+MASS_MATRICES = ("lumped", "consistent")
 _PROPS = ("k_w_per_m_k", "rho_kg_per_m3", "cp_j_per_kg_k", "k_exponent")
 
 
@@ -53,6 +55,10 @@ def thermal_config_from_dict(data: dict[str, Any]) -> ThermalConfig:
             if not isinstance(value, list) or not all(_is_number(v) and v > 0 for v in value):
                 raise ThermalError(f"{where}: expected a list of positive times [s]")
             values[name] = tuple(float(v) for v in value)
+        elif name == "mass_matrix":
+            if value not in MASS_MATRICES:
+                raise ThermalError(f"{where}: must be one of {MASS_MATRICES}, got {value!r}")
+            values[name] = value
         elif name in ("degree", "points_per_decade"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ThermalError(f"{where}: expected an integer, got {value!r}")
@@ -69,6 +75,13 @@ def thermal_config_from_dict(data: dict[str, Any]) -> ThermalConfig:
 def validate_thermal_config(cfg: ThermalConfig) -> None:
     if cfg.degree not in (1, 2):
         raise ThermalError(f"thermal.degree: must be 1 or 2, got {cfg.degree}")
+    if cfg.mass_matrix not in MASS_MATRICES:
+        raise ThermalError(f"thermal.mass_matrix: must be one of {MASS_MATRICES}")
+    if cfg.mass_matrix == "lumped" and cfg.degree != 1:
+        raise ThermalError(
+            "thermal.mass_matrix: 'lumped' needs degree 1; set mass_matrix = 'consistent' "
+            "with degree 2"
+        )
     if cfg.h_top_w_per_m2k < 0:
         raise ThermalError(f"thermal.h_top_w_per_m2k: must be >= 0, got {cfg.h_top_w_per_m2k}")
     if cfg.t_ambient_k <= 0:

@@ -1,15 +1,18 @@
 """Model-order reduction of the FE heat system by rational Krylov moment matching.
 
 The transfer function of M dtheta/dt + K theta = B P, y = C theta is H(s) = C (K + s M)^{-1} B.
-A basis V spanning (K + s_j M)^{-1} B for shifts s_j = 0 and s_j = 1/tau_j (tau_j log-spaced
-over the physical time range) gives, by Galerkin projection K_r = V^T K V, M_r = V^T M V, a
-reduced model that matches H and dH/ds at every shift (rational interpolation; Grimme, PhD
-thesis 1997; PRIMA, Odabasioglu et al., IEEE TCAD 17, 645 (1998)). Projection of symmetric
-positive definite K, M keeps the reduced model stable and passive. Its generalised
-eigen-decomposition K_r phi = lambda M_r phi is the modal/Foster form of ``thermal.modal``.
+The basis V spans (K + s_j M)^{-1} B *and* (K + s_j M)^{-1} C^T for shifts s_j = 0 and
+s_j = 1/tau_j (tau_j log-spaced over the physical time range). K and M are symmetric, so this
+one Galerkin basis (K_r = V^T K V, M_r = V^T M V) is the two-sided projection W = V, and the
+reduced model matches H and dH/ds at every shift (rational interpolation; Grimme, PhD thesis
+1997, thm. 3.3; Antoulas, Approximation of Large-Scale Dynamical Systems, SIAM 2005, ch. 11).
+With B alone only H would match: the probes are not the heaters. Projection of symmetric
+positive definite K, M keeps the reduced model stable and passive (PRIMA, Odabasioglu et al.,
+IEEE TCAD 17, 645 (1998)). Its generalised eigen-decomposition K_r phi = lambda M_r phi is
+the modal/Foster form of ``thermal.modal``.
 
-One sparse factorisation per shift serves all heaters; s = 0 in the basis makes the steady
-matrix R = C K^{-1} B exact.
+One sparse factorisation per shift serves all heaters and probes; s = 0 in the basis makes
+the steady matrix R = C K^{-1} B exact.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def reduce_system(
     columns: list[np.ndarray] = []  # owned parts of the orthonormal basis (Euclidean)
     n_half = 0
     template = system.stiffness.createVecRight()
-    rhs_vecs = system.loads
+    rhs_vecs = [*system.loads, *system.probes]  # input and output Krylov directions
     for count, j in enumerate(order):
         shifted = combine(system.stiffness, shifts[j], system.mass)
         ksp = direct_solver(shifted, comm)

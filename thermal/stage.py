@@ -96,7 +96,12 @@ def run_thermal(
     )
     domain = Domain(mesh, cell_tags, facet_tags, groups, materials)
     system = assemble_heat_system(
-        domain, heaters, probes, degree=cfg.degree, h_top_w_per_m2k=cfg.h_top_w_per_m2k
+        domain,
+        heaters,
+        probes,
+        degree=cfg.degree,
+        h_top_w_per_m2k=cfg.h_top_w_per_m2k,
+        lumped_mass=cfg.mass_matrix == "lumped",
     )
     t_assembled = time.perf_counter()
     shifts = shifts_for(t_min, t_max, cfg.shifts_per_decade)
@@ -174,7 +179,12 @@ def run_thermal(
                     ),
                     "other": "adiabatic",
                 },
-                "element": {"family": "Lagrange", "degree": cfg.degree, "n_dofs": n_dofs},
+                "element": {
+                    "family": "Lagrange",
+                    "degree": cfg.degree,
+                    "mass_matrix": cfg.mass_matrix,
+                    "n_dofs": n_dofs,
+                },
                 "time_grid": {
                     "t_min_s": t_min,
                     "t_max_s": t_max,

@@ -17,8 +17,8 @@ PROBES, HEATERS = ("reram_a", "reram_b"), ("heater_a", "heater_b")
 def known_network() -> FosterNetwork:
     tau = np.array([1e-9, 1e-8, 1e-7])
     residues = (
-        np.array([[[3.0, 2.0, 1.0], [0.5, -0.2, 0.6]], [[0.4, 0.3, -0.1], [1.0, 2.0, 3.0]]]) * 1e5
-    )  # [probe, heater, k]
+        np.array([[[3.0, 2.0, 1.0], [-0.04, 0.5, 0.6]], [[0.4, 0.3, 0.1], [1.0, 2.0, 3.0]]]) * 1e5
+    )  # [probe, heater, k]; (0, 1) rises after a delay, its impulse response stays >= 0
     return FosterNetwork(tau, residues, PROBES, HEATERS)
 
 
@@ -102,6 +102,17 @@ def test_default_device_fits_within_one_percent_with_at_most_twelve_poles(
     assert len(fit.network.tau_s) <= 12
     assert err.max() <= 0.01
     assert err.max() == pytest.approx(fit.max_rel_error, rel=1e-9)
+    # a heat kernel is positive: every fitted step response, self and crosstalk, is >= 0 and
+    # non-decreasing, before, over and after the fitted time range
+    dense = fit.network.step_response(np.geomspace(t[0] / 100, t[-1] * 100, 4000))
+    r_self = np.diag(z[-1])[None, None, :]
+    assert (dense / r_self).min() >= -1e-6
+    assert (np.diff(dense, axis=0) / r_self).min() >= -1e-6
+    # ... which the unconstrained fit of the same data is not (it undershoots early on)
+    free = fit_foster(
+        t, z, list(data["probes"]), list(data["heaters"]), self_nonnegative=False, positive=False
+    ).network.step_response(np.geomspace(t[0] / 100, t[-1] * 100, 4000))
+    assert (free / r_self).min() < -1e-4
     # the model-order-reduction route (truncating the FE modal model to the same order, R
     # kept exact) is clearly worse here: fitting earns its keep
     modal = ModalModel.from_arrays(dict(data))

@@ -44,22 +44,26 @@ def series_z(
     return growth @ (c_n * mean_sin)
 
 
-def bar_domain(n_x: int) -> Domain:
+def bar_domain(n_x: int, cuts: tuple[float, ...] = (L / 2,)) -> Domain:
+    """The bar cut at ``cuts`` into regions "left", ..., "right" (one cut: the two halves;
+    two cuts: "left", "middle", "right")."""
     mesh = create_box(
         MPI.COMM_WORLD, [np.zeros(3), np.array([L, W, W])], [n_x, 1, 1], CellType.tetrahedron
     )
     tdim = mesh.topology.dim
-    left = locate_entities(mesh, tdim, lambda x: x[0] <= L / 2 + 1e-15)
     n_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
-    values = np.full(n_cells, 2, dtype=np.int32)
-    values[left] = 1
+    values = np.full(n_cells, len(cuts) + 1, dtype=np.int32)
+    for tag, cut in reversed(list(enumerate(cuts, start=1))):
+        values[locate_entities(mesh, tdim, lambda x, c=cut: x[0] <= c + 1e-15)] = tag
     cell_tags = meshtags(mesh, tdim, np.arange(n_cells, dtype=np.int32), values)
     sink = locate_entities_boundary(mesh, tdim - 1, lambda x: np.isclose(x[0], 0.0))
     facet_tags = meshtags(
         mesh, tdim - 1, np.sort(sink).astype(np.int32), np.full(len(sink), 1001, dtype=np.int32)
     )
-    groups = {"left": (3, 1), "right": (3, 2), "heatsink": (2, 1001)}
-    return Domain(mesh, cell_tags, facet_tags, groups, {"left": MAT, "right": MAT})
+    names = ["left", "middle", "right"] if len(cuts) == 2 else ["left", "right"]
+    groups = {name: (3, tag) for tag, name in enumerate(names, start=1)}
+    groups["heatsink"] = (2, 1001)
+    return Domain(mesh, cell_tags, facet_tags, groups, dict.fromkeys(names, MAT))
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +84,30 @@ def test_reduced_fe_matches_series_at_all_times(bar: tuple) -> None:
         assert np.max(np.abs(z[:, p, 0] - exact)) < 0.01 * steady
     # the far half lags the heated half: a real transient, not only the steady state
     assert z[5, 1, 0] < 0.1 * z[5, 0, 0]
+
+
+def test_step_response_is_non_negative_and_non_decreasing(bar: tuple) -> None:
+    """The heat kernel is positive: the far half's step response never dips below zero and
+    never falls (lumped mass, two-sided reduction), on a grid denser than the shifts."""
+    _, reduced = bar
+    z = reduced.model.step_response(np.geomspace(1e-6, 3, 2000) * T_SCALE)
+    r_self = reduced.model.steady_k_per_w()[0, 0]
+    assert z.min() >= -1e-6 * r_self
+    assert np.diff(z, axis=0).min() >= -1e-6 * r_self
+
+
+def test_consistent_mass_undershoots_where_lumped_does_not() -> None:
+    """Why the lumped mass: with the consistent mass, a probe disjoint from the heater starts
+    with slope c^T M^-1 b < 0 (M^-1 has negative entries), a non-physical dip."""
+    domain = bar_domain(n_x=80, cuts=(L / 2, L / 2 + L / 80))  # one element apart
+    shifts = shifts_for(1e-4 * T_SCALE, 3 * T_SCALE, 3.0)
+    t = np.geomspace(1e-6, 1e-2, 400) * T_SCALE
+    dips = {}
+    for lumped in (False, True):
+        system = assemble_heat_system(domain, ["left"], ["right"], lumped_mass=lumped)
+        model = reduce_system(system, shifts).model
+        dips[lumped] = model.step_response(t).min() / model.steady_k_per_w()[0, 0]
+    assert dips[False] < -1e-8 and dips[True] >= -1e-12, dips
 
 
 def test_slowest_mode_is_the_first_eigenvalue(bar: tuple) -> None:
@@ -113,7 +141,9 @@ def test_pulse_train_response_by_reduced_model_and_by_time_stepping_agree(bar: t
 
 def test_quadratic_elements_match_series() -> None:
     """P2 (``thermal.degree = 2``) on a coarser bar is as accurate as P1 on the fine one."""
-    system = assemble_heat_system(bar_domain(n_x=20), ["left"], ["left", "right"], degree=2)
+    system = assemble_heat_system(
+        bar_domain(n_x=20), ["left"], ["left", "right"], degree=2, lumped_mass=False
+    )
     reduced = reduce_system(system, shifts_for(1e-4 * T_SCALE, 3 * T_SCALE, 2.0))
     t = np.geomspace(1e-4, 3, 41) * T_SCALE
     exact = series_z(t, (0.0, L / 2), (L / 2, L))
