@@ -193,7 +193,7 @@ def assemble_heat_system(
         M = dolfinx.fem.petsc.assemble_matrix(mass_form, bcs=[bc], diag=0.0)
         M.assemble()
     for mat in (K, M):
-        mat.setOption(PETSc.Mat.Option.SYMMETRIC, True)
+        mat.setOption(PETSc.Mat.Option.SYMMETRIC, True)  # type: ignore[arg-type]  # stubs: int
 
     def functional(name: str) -> PETSc.Vec:
         volume = domain.volume_m3(name)
