@@ -1,126 +1,320 @@
-"""The model card: the only thing ``snn/`` reads about a device. JSON, schema-versioned,
-validated on read with messages that name the field.
+"""The model card: the only thing ``snn/`` reads about a device. JSON, schema-versioned, parsed
+and validated once at the edge into a typed, frozen ``ModelCard``.
 
-Schema version 1 (this file is its definition):
+The format is published as a JSON Schema (``devicefit/model_card.schema.json``, also at
+``docs/model_card.schema.json``) so other tools can validate a card; ``card_from_json`` checks
+it with the ``jsonschema`` library, then checks what a schema cannot state (every number
+finite, array shapes agree, probes and heaters name the cells row-major, g_min < g_max).
+A card that passes never fails later for a missing or malformed field.
 
-    schema_version: 1
-    kind: "neohebb.model_card"
-    thermal:
-      tau_s: [K]                              shared poles [s], ascending, > 0
-      residues_k_per_w: [probe][heater][K]    Foster residues [K/W]
-      probes: [names], heaters: [names]
-      fit_max_rel_error: float                max |Z_fit - Z_FE| / R_self
-      cauer_self: {heater, r_k_per_w: [n], c_j_per_k: [n], fit_max_rel_error} | null
-    derived: {...}                            figures for designers (see devicefit.stage)
-    switching: {equation, parameters, units, std, rms_rel_residual, source, linearity}
-    variability: {d2d_sigma_ln_rate, c2c_sigma_rel, stuck_fraction, note}
-    provenance: {device_sha256, thermal, fit, package_version, created_utc}
+Schema version 2: ``geometry`` (rows, cols, pitch), ``thermal`` (T_ambient, shared poles,
+residues [probe][heater][pole], fit error, Cauer ladder, model-order-reduction route),
+``derived`` (designer figures), ``switching`` (model, parameters, uncertainties, source,
+synthetic flag), ``variability``, ``provenance`` and ``stage`` (input hashes). Version 1 cards
+(neohebb <= 0.1 before this schema) lack the geometry and T_ambient: re-run ``neohebb fit``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict, dataclass, replace
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from devicefit.foster import FosterNetwork
+from devicefit.errors import CardError
+from devicefit.switching import SwitchingModel, check_switching_model
+from meshes.cells import Cell, array_cells, centre_cell
+from meshes.files import read_json_object, sha256_file
+from thermal.modal import FosterNetwork
 
-if TYPE_CHECKING:
-    from devicefit.switching import SwitchingModel
-
-SCHEMA_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
-
-
-class CardError(ValueError):
-    """A model card (or the fit stage's input) is invalid; the message names the field."""
+SCHEMA_VERSION = 2
+KIND = "neohebb.model_card"
 
 
-def network_from_card(card: dict[str, Any]) -> FosterNetwork:
-    """The thermal Foster network of a validated card."""
-    th = card["thermal"]
-    return FosterNetwork(
-        np.array(th["tau_s"], dtype=float),
-        np.array(th["residues_k_per_w"], dtype=float),
-        tuple(th["probes"]),
-        tuple(th["heaters"]),
+@dataclass(frozen=True)
+class CardGeometry:
+    """The cell array the card describes."""
+
+    rows: int
+    cols: int
+    pitch_m: float
+
+    def cells(self) -> list[Cell]:
+        return array_cells(self.rows, self.cols)
+
+    def centre(self) -> Cell:
+        return centre_cell(self.rows, self.cols)
+
+
+@dataclass(frozen=True)
+class CauerLadder:
+    """Cauer ladder of one heater's self term (R_i [K/W], C_i [J/K] from the heater node)."""
+
+    heater: str
+    r_k_per_w: tuple[float, ...]
+    c_j_per_k: tuple[float, ...]
+    fit_max_rel_error: float
+
+
+@dataclass(frozen=True)
+class CardThermal:
+    """Compact thermal model: a shared-pole Foster network and how well it fits."""
+
+    network: FosterNetwork
+    t_ambient_k: float
+    fit_max_rel_error: float
+    self_residues_signed: bool
+    impulse_nonnegative: bool
+    cauer_self: CauerLadder | None
+    mor_route: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CardSwitching:
+    """Switching model and where its parameters come from."""
+
+    model: SwitchingModel
+    equation: str
+    std: dict[str, float | None] | None
+    unidentified: tuple[str, ...]
+    rms_rel_residual: float | None
+    source: str
+    synthetic: bool
+    linearity: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Variability:
+    """Device-to-device spread of ln(rate), cycle-to-cycle relative spread of dG, stuck share."""
+
+    d2d_sigma_ln_rate: float
+    c2c_sigma_rel: float
+    stuck_fraction: float
+    source: str
+
+    def scaled(self, factor: float) -> Variability:
+        """Every figure times ``factor`` (the stuck fraction capped at 1)."""
+        return replace(
+            self,
+            d2d_sigma_ln_rate=factor * self.d2d_sigma_ln_rate,
+            c2c_sigma_rel=factor * self.c2c_sigma_rel,
+            stuck_fraction=min(1.0, factor * self.stuck_fraction),
+        )
+
+
+DEFAULT_VARIABILITY = Variability(
+    d2d_sigma_ln_rate=0.3,
+    c2c_sigma_rel=0.1,
+    stuck_fraction=0.0,
+    source="representative assumptions, not measured",
+)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A validated model card (``read_card``, ``card_from_json``)."""
+
+    geometry: CardGeometry
+    thermal: CardThermal
+    derived: dict[str, Any]
+    switching: CardSwitching
+    variability: Variability
+    provenance: dict[str, Any]
+    stage: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The card as JSON data (schema version 2); ``card_from_json`` reads it back."""
+        net = self.thermal.network
+        th = self.thermal
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": KIND,
+            "geometry": asdict(self.geometry),
+            "thermal": {
+                "t_ambient_k": th.t_ambient_k,
+                "tau_s": net.tau_s.tolist(),
+                "residues_k_per_w": net.residues_k_per_w.tolist(),
+                "probes": list(net.probes),
+                "heaters": list(net.heaters),
+                "fit_max_rel_error": th.fit_max_rel_error,
+                "self_residues_signed": th.self_residues_signed,
+                "impulse_nonnegative": th.impulse_nonnegative,
+                "cauer_self": None
+                if th.cauer_self is None
+                else {
+                    "heater": th.cauer_self.heater,
+                    "r_k_per_w": list(th.cauer_self.r_k_per_w),
+                    "c_j_per_k": list(th.cauer_self.c_j_per_k),
+                    "fit_max_rel_error": th.cauer_self.fit_max_rel_error,
+                },
+                "mor_route": th.mor_route,
+            },
+            "derived": self.derived,
+            "switching": {
+                "model": "arrhenius",
+                "equation": self.switching.equation,
+                "parameters": asdict(self.switching.model),
+                "units": PARAMETER_UNITS,
+                "std": self.switching.std,
+                "unidentified": list(self.switching.unidentified),
+                "rms_rel_residual": self.switching.rms_rel_residual,
+                "source": self.switching.source,
+                "synthetic": self.switching.synthetic,
+                "linearity": self.switching.linearity,
+            },
+            "variability": asdict(self.variability),
+            "provenance": self.provenance,
+            "stage": self.stage,
+        }
+
+    def content_sha256(self) -> str:
+        """Hash of what learning reads (thermal, switching, variability, geometry): equal for
+        two cards that differ only in provenance or timestamps."""
+        from meshes.files import sha256_json
+
+        data = self.to_json()
+        return sha256_json(
+            {k: data[k] for k in ("geometry", "thermal", "switching", "variability")}
+        )
+
+
+PARAMETER_UNITS = {
+    "g_min_s": "S",
+    "g_max_s": "S",
+    "ln_nu0_set": "ln(1/s)",
+    "ea_set_ev": "eV",
+    "gamma_set_ev_per_v": "eV/V",
+    "ln_nu0_reset": "ln(1/s)",
+    "ea_reset_ev": "eV",
+    "gamma_reset_ev_per_v": "eV/V",
+}
+
+
+@cache
+def card_schema() -> dict[str, Any]:
+    """The published JSON Schema of the model card."""
+    text = resources.files("devicefit").joinpath("model_card.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def read_card(path: str | Path) -> ModelCard:
+    """Read and validate a model card file; ``CardError`` names the file and field."""
+    p = Path(path)
+    data = read_json_object(p, CardError, "model card")
+    return card_from_json(data, where=str(p))
+
+
+def card_sha256(path: str | Path) -> str:
+    """SHA-256 of a card file's bytes (what learning results record)."""
+    return sha256_file(path)
+
+
+def card_from_json(data: Any, *, where: str = "model card") -> ModelCard:
+    """Validate JSON data against the schema and the cross-field rules; build the card."""
+    import jsonschema
+
+    if isinstance(data, dict) and data.get("schema_version") == 1:
+        raise CardError(
+            f"{where}: schema_version 1 (an older neohebb) has no geometry or T_ambient; "
+            "re-run `neohebb fit` on its directory to write a version 2 card"
+        )
+    validator = jsonschema.Draft202012Validator(card_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        field = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise CardError(f"{where}: {field}: {first.message}")
+    bad = _first_non_finite(data, "")
+    if bad is not None:
+        raise CardError(f"{where}: {bad}: not a finite number")
+    return _build(data, where)
+
+
+def _build(data: dict[str, Any], where: str) -> ModelCard:
+    geo = CardGeometry(**data["geometry"])
+    th = data["thermal"]
+    cells = geo.cells()
+    if th["heaters"] != [c.heater for c in cells] or th["probes"] != [c.reram for c in cells]:
+        raise CardError(
+            f"{where}: thermal.heaters/probes: must name the {geo.rows} x {geo.cols} cells "
+            "of geometry row-major (heater_r0_c0, heater_r0_c1, ...)"
+        )
+    tau = np.array(th["tau_s"], dtype=float)
+    if np.any(np.diff(tau) <= 0):
+        raise CardError(f"{where}: thermal.tau_s: must be strictly ascending")
+    try:
+        residues = np.array(th["residues_k_per_w"], dtype=float)
+    except ValueError:
+        raise CardError(f"{where}: thermal.residues_k_per_w: ragged nested lists") from None
+    expected = (len(cells), len(cells), len(tau))
+    if residues.shape != expected:
+        raise CardError(
+            f"{where}: thermal.residues_k_per_w: shape {list(residues.shape)}, expected "
+            f"[probe][heater][pole] = {list(expected)}"
+        )
+    network = FosterNetwork(tau, residues, tuple(th["probes"]), tuple(th["heaters"]))
+    r = network.steady_k_per_w()
+    if np.any(np.diag(r) <= 0):
+        raise CardError(f"{where}: thermal.residues_k_per_w: a self term sums to R <= 0")
+    cauer = th["cauer_self"]
+    if cauer is not None and len(cauer["r_k_per_w"]) != len(cauer["c_j_per_k"]):
+        raise CardError(f"{where}: thermal.cauer_self: r_k_per_w and c_j_per_k differ in length")
+    sw = data["switching"]
+    model = SwitchingModel(**{k: float(v) for k, v in sw["parameters"].items()})
+    check_switching_model(model, CardError, f"{where}: switching.parameters")
+    return ModelCard(
+        geometry=geo,
+        thermal=CardThermal(
+            network=network,
+            t_ambient_k=float(th["t_ambient_k"]),
+            fit_max_rel_error=float(th["fit_max_rel_error"]),
+            self_residues_signed=th["self_residues_signed"],
+            impulse_nonnegative=th["impulse_nonnegative"],
+            cauer_self=None
+            if cauer is None
+            else CauerLadder(
+                cauer["heater"],
+                tuple(cauer["r_k_per_w"]),
+                tuple(cauer["c_j_per_k"]),
+                cauer["fit_max_rel_error"],
+            ),
+            mor_route=th["mor_route"],
+        ),
+        derived=data["derived"],
+        switching=CardSwitching(
+            model=model,
+            equation=sw["equation"],
+            std=sw["std"],
+            unidentified=tuple(sw["unidentified"]),
+            rms_rel_residual=sw["rms_rel_residual"],
+            source=sw["source"],
+            synthetic=sw["synthetic"],
+            linearity=sw["linearity"],
+        ),
+        variability=Variability(**data["variability"]),
+        provenance=data["provenance"],
+        stage=data["stage"],
     )
 
 
-def switching_from_card(card: dict[str, Any]) -> SwitchingModel:
-    """The switching model of a card (its ``switching.parameters``)."""
-    from devicefit.switching import SwitchingModel
-
-    return SwitchingModel(**{k: float(v) for k, v in card["switching"]["parameters"].items()})
-
-
-def read_card(path: str | Path) -> dict[str, Any]:
-    """Read and validate a model card; raises ``CardError`` naming the bad field."""
-    p = Path(path)
-    if not p.is_file():
-        raise CardError(f"{p}: model card not found")
-    try:
-        card = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise CardError(f"{p}: not valid JSON ({exc})") from exc
-    validate_card(card, where=str(p))
-    return card
-
-
-def validate_card(card: Any, *, where: str = "model card") -> None:
-    """Check the structure and values of a card against schema version 1."""
-    if not isinstance(card, dict):
-        raise CardError(f"{where}: expected a JSON object")
-    version = card.get("schema_version")
-    if version not in SUPPORTED_VERSIONS:
-        raise CardError(
-            f"{where}: schema_version {version!r} is not supported "
-            f"(this neohebb reads {SUPPORTED_VERSIONS})"
-        )
-    if card.get("kind") != "neohebb.model_card":
-        raise CardError(f"{where}: kind must be 'neohebb.model_card'")
-    for key in ("thermal", "provenance"):
-        if not isinstance(card.get(key), dict):
-            raise CardError(f"{where}: {key}: missing or not an object")
-    th = card["thermal"]
-    for key in ("tau_s", "residues_k_per_w", "probes", "heaters", "fit_max_rel_error"):
-        if key not in th:
-            raise CardError(f"{where}: thermal.{key}: missing")
-    tau = _numbers(th["tau_s"], f"{where}: thermal.tau_s")
-    if tau.ndim != 1 or len(tau) == 0 or np.any(tau <= 0) or np.any(np.diff(tau) <= 0):
-        raise CardError(
-            f"{where}: thermal.tau_s: must be a non-empty ascending list of positive times [s]"
-        )
-    residues = _numbers(th["residues_k_per_w"], f"{where}: thermal.residues_k_per_w")
-    for key in ("probes", "heaters"):
-        if not (isinstance(th[key], list) and th[key] and all(isinstance(n, str) for n in th[key])):
-            raise CardError(f"{where}: thermal.{key}: must be a non-empty list of names")
-    expected = (len(th["probes"]), len(th["heaters"]), len(tau))
-    if residues.shape != expected:
-        raise CardError(
-            f"{where}: thermal.residues_k_per_w: shape {residues.shape}, expected "
-            f"[probe][heater][pole] = {list(expected)}"
-        )
-    sw = card.get("switching")
-    if not isinstance(sw, dict) or not isinstance(sw.get("parameters"), dict):
-        raise CardError(f"{where}: switching.parameters: missing or not an object")
-    try:
-        switching_from_card(card)
-    except (TypeError, ValueError) as exc:
-        raise CardError(f"{where}: switching.parameters: {exc}") from exc
-    err = th["fit_max_rel_error"]
-    if not isinstance(err, int | float) or not math.isfinite(err) or err < 0:
-        raise CardError(f"{where}: thermal.fit_max_rel_error: must be a number >= 0")
-
-
-def _numbers(value: Any, where: str) -> np.ndarray:
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise CardError(f"{where}: must be (nested lists of) numbers") from exc
-    if not np.all(np.isfinite(arr)):
-        raise CardError(f"{where}: contains a non-finite value")
-    return arr
+def _first_non_finite(value: Any, path: str) -> str | None:
+    """Dotted path of the first NaN or infinity in nested JSON data (json reads both)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "(top level)"
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None

@@ -1,6 +1,6 @@
 """Multi-port Foster networks with shared poles: evaluation and fitting to Z[t, probe, heater].
 
-    Z_ph(t) = sum_k R_phk (1 - exp(-t / tau_k))                      (ARCHITECTURE.md, "Heat")
+    Z_ph(t) = sum_k R_phk (1 - exp(-t / tau_k))               (docs/architecture.md, "Heat")
 
 Fitting follows the classic route for Zth(t) (JEDEC JESD51-14 practice): least squares on a
 dense log-spaced tau grid, then pruning and a nonlinear refinement. Pruning is backward
@@ -20,49 +20,11 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
-from thermal.modal import discounted_cumsum
+from devicefit.errors import FitError
+from meshes.cells import cell_of
+from thermal.modal import FosterNetwork
 
 FloatArray = NDArray[np.float64]
-
-
-class FitError(ValueError):
-    """The data cannot be fitted as asked (bad shapes, non-finite values, no convergence)."""
-
-
-@dataclass(frozen=True)
-class FosterNetwork:
-    """Shared poles ``tau_s`` [K] and residues ``residues_k_per_w`` [probe, heater, K]."""
-
-    tau_s: FloatArray
-    residues_k_per_w: FloatArray
-    probes: tuple[str, ...]
-    heaters: tuple[str, ...]
-
-    def step_response(self, t_s: FloatArray) -> FloatArray:
-        """Z[t, probe, heater] [K/W]."""
-        growth = -np.expm1(-np.outer(np.asarray(t_s, dtype=float), 1.0 / self.tau_s))
-        return np.einsum("tk,phk->tph", growth, self.residues_k_per_w)
-
-    def steady_k_per_w(self) -> FloatArray:
-        """R[probe, heater] = sum_k R_phk [K/W]."""
-        return self.residues_k_per_w.sum(axis=2)
-
-    def decay_factors(self, dt_s: float) -> FloatArray:
-        """Per-mode discrete-time decay a_k = exp(-dt / tau_k) for a step dt (for snn/)."""
-        return np.exp(-dt_s / self.tau_s)
-
-    def respond(self, power_w: FloatArray, dt_s: float) -> FloatArray:
-        """Probe rises [K] at t = (n + 1) dt for powers held on [n dt, (n + 1) dt).
-
-        Exact zero-order hold per mode: x_kh[n] = a_k x_kh[n-1] + (1 - a_k) P_h[n],
-        T_p[n] = sum_kh R_phk x_kh[n]; the whole window at once (no loop over modes or heaters).
-        """
-        p = np.atleast_2d(np.asarray(power_w, dtype=float))
-        a = self.decay_factors(dt_s)
-        n_k, n_h = len(self.tau_s), p.shape[1]
-        drive = (1.0 - a)[None, :, None] * p[:, None, :]  # [n, K, H]
-        modes = discounted_cumsum(drive.reshape(len(p), n_k * n_h), np.repeat(a, n_h))
-        return np.einsum("nkh,phk->np", modes.reshape(len(p), n_k, n_h), self.residues_k_per_w)
 
 
 @dataclass(frozen=True)
@@ -165,9 +127,8 @@ def fit_foster(
     if np.any(np.diff(t) <= 0):
         raise FitError("t: must increase strictly")
     n_t, n_p, n_h = z.shape
-    self_pairs = [
-        (probes.index(h), j) for j, h in enumerate(_self_probe_names(heaters)) if h in probes
-    ]
+    own_probes = [cell_of(h, FitError).reram for h in heaters]
+    self_pairs = [(probes.index(p), j) for j, p in enumerate(own_probes) if p in probes]
     if len(self_pairs) != n_h:
         raise FitError("probes: every heater needs its own probe (heater_X <-> reram_X)")
     scale = np.array([z[-1, p, h] for p, h in self_pairs])
@@ -227,10 +188,6 @@ def fit_foster(
     residues = (coef.reshape(len(tau), n_p, n_h) * scale[None, None, :]).transpose(1, 2, 0)
     network = FosterNetwork(tau, residues, tuple(probes), tuple(heaters))
     return FosterFit(network, err, tuple(tried))
-
-
-def _self_probe_names(heaters: tuple[str, ...] | list[str]) -> list[str]:
-    return [h.replace("heater", "reram", 1) for h in heaters]
 
 
 def truncate_modal(

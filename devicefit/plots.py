@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -11,27 +10,30 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from devicefit.foster import FosterNetwork
+from devicefit.card import CardGeometry, CardSwitching, CauerLadder
+from devicefit.switching import SwitchingData
+from meshes.cells import reference_neighbours
+from thermal.modal import FosterNetwork
+from thermal.response import Response
 
 
 def plot_fit(
-    t: np.ndarray,
-    z: np.ndarray,
+    response: Response,
     net: FosterNetwork,
-    cols: int,
-    r_ladder: np.ndarray,
-    c_ladder: np.ndarray,
+    geometry: CardGeometry,
+    cauer: CauerLadder,
     png: Path,
 ) -> None:
     """Self, nearest and diagonal terms of the centre heater: FE vs fit, residuals, ladder."""
-    from devicefit.stage import centre_neighbours
-
-    c, nearest, diagonal = centre_neighbours(len(net.heaters), cols)
+    t, z = response.t_s, response.z_k_per_w
+    heaters = list(net.heaters)
+    centre, nearest, diagonal = reference_neighbours(geometry.rows, geometry.cols)
+    c = heaters.index(centre.heater)
     pairs = [("self", c, "#d62728")]
-    if nearest is not None:
-        pairs.append(("nearest", nearest, "#1f77b4"))
-    if diagonal is not None:
-        pairs.append(("diagonal", diagonal, "#2ca02c"))
+    for label, cell, colour in (("nearest", nearest, "#1f77b4"), ("diagonal", diagonal, "#2ca02c")):
+        if cell is not None:
+            pairs.append((label, heaters.index(cell.heater), colour))
+    r_ladder, c_ladder = np.array(cauer.r_k_per_w), np.array(cauer.c_j_per_k)
     fit = net.step_response(t)
     r_self = z[-1, c, c]
     fig, (ax, ax_res, ax_lad) = plt.subplots(1, 3, figsize=(17, 5))
@@ -77,8 +79,10 @@ def plot_fit(
     plt.close(fig)
 
 
-def plot_switching(model: Any, data: Any, png: Path) -> None:
-    """dG of one programming pulse vs temperature for SET and RESET at three G0, with data."""
+def plot_switching(switching: CardSwitching, data: SwitchingData | None, png: Path) -> None:
+    """dG of one programming pulse vs temperature for SET and RESET at three G0, with data
+    (labelled synthetic when the card says so)."""
+    model = switching.model
     temps = np.linspace(290, 460, 200)
     fig, (ax, ax_lin) = plt.subplots(1, 2, figsize=(13, 5))
     window = model.g_max_s - model.g_min_s
@@ -101,11 +105,14 @@ def plot_switching(model: Any, data: Any, png: Path) -> None:
             ".",
             color="0.4",
             ms=3,
-            label="data (1 V)",
+            label="SYNTHETIC data (1 V)" if switching.synthetic else "data (1 V)",
         )
     ax.set_xlabel("cell temperature [K]")
     ax.set_ylabel("|dG| of one 1 V, 100 ns pulse / (G_max - G_min)")
-    ax.set_title("temperature-dependent switching")
+    ax.set_title(
+        "temperature-dependent switching"
+        + (" (fitted to SYNTHETIC data)" if switching.synthetic else "")
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     g0 = 0.5 * (model.g_min_s + model.g_max_s)

@@ -1,13 +1,14 @@
-"""The fit stage: DIR/response.npz (+ thermal.json) -> DIR/model_card.json and fit plots.
+"""The fit stage: DIR/response.npz + thermal.json -> DIR/model_card.json and fit plots.
 
 Compact thermal model, switching model (fitted to a CSV or default parameters) and
-variability parameters. Numpy/scipy only: runs where dolfinx is not installed.
+variability parameters. Numpy/scipy only: runs where dolfinx is not installed. Steps:
+``fit_thermal`` (Foster network, Cauer ladder, MOR route), ``switching_section`` and
+``derived_figures``; ``run_fit`` reads, checks, assembles the ``ModelCard`` and writes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +17,37 @@ from typing import Any
 
 import numpy as np
 
-from devicefit.card import SCHEMA_VERSION, CardError, validate_card
+from devicefit.card import (
+    DEFAULT_VARIABILITY,
+    CardGeometry,
+    CardSwitching,
+    CardThermal,
+    CauerLadder,
+    ModelCard,
+    card_from_json,
+)
 from devicefit.cauer import foster_to_cauer
-from devicefit.foster import FitError, FosterNetwork, fit_foster, truncate_modal
-from devicefit.switching import DEFAULT_VARIABILITY
-from meshes.files import staged_output, write_json
-from thermal.modal import ModalModel
+from devicefit.errors import CardError, FitError
+from devicefit.foster import FosterFit, fit_foster, truncate_modal
+from devicefit.switching import (
+    EQUATION,
+    SwitchingData,
+    SwitchingModel,
+    fit_switching,
+    linearity_window,
+    read_switching_csv,
+)
+from meshes.cells import reference_neighbours
+from meshes.files import (
+    package_version,
+    sha256_file,
+    stage_key,
+    stage_record,
+    staged_output,
+    write_json,
+)
+from thermal.modal import FosterNetwork
+from thermal.response import Response, read_response
 
 
 @dataclass(frozen=True)
@@ -32,10 +58,15 @@ class FitConfig:
     max_poles: int = 12
     pulse_power_w: float = 1e-4  # heater pulse for the derived figures
     pulse_width_s: float = 1e-8
+    switching_csv: str | None = None  # switching measurements to fit; None: default model
+    switching_synthetic: bool = False  # the CSV is generated, not measured (labels the card)
+    switching_max_rms_rel: float = 0.25  # refuse a switching fit worse than this
 
 
-def fit_config_from_dict(data: dict[str, Any]) -> FitConfig:
-    """Validate a ``[fit]`` table; errors name ``fit.<field>``."""
+def fit_config_from_dict(data: dict[str, Any], *, base: Path | None = None) -> FitConfig:
+    """Validate a ``[fit]`` table; errors name ``fit.<field>``. A relative ``switching_csv``
+    resolves against ``base`` (the configuration file's directory); "example" names the
+    shipped synthetic set and sets ``switching_synthetic``."""
     known = {f.name: f for f in dataclasses.fields(FitConfig)}
     unknown = sorted(set(data) - set(known))
     if unknown:
@@ -45,6 +76,12 @@ def fit_config_from_dict(data: dict[str, Any]) -> FitConfig:
         if name == "max_poles":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 40:
                 raise CardError(f"fit.max_poles: must be an integer in [1, 40], got {value!r}")
+        elif name == "switching_csv":
+            if not isinstance(value, str) or not value:
+                raise CardError(f"fit.switching_csv: expected a file path, got {value!r}")
+        elif name == "switching_synthetic":
+            if not isinstance(value, bool):
+                raise CardError(f"fit.switching_synthetic: expected true or false, got {value!r}")
         elif (
             isinstance(value, bool)
             or not isinstance(value, int | float)
@@ -52,117 +89,133 @@ def fit_config_from_dict(data: dict[str, Any]) -> FitConfig:
             or value <= 0
         ):
             raise CardError(f"fit.{name}: must be a positive number, got {value!r}")
-        values[name] = value if name == "max_poles" else float(value)
-    return dataclasses.replace(FitConfig(), **values)
+        values[name] = float(value) if isinstance(known[name].default, float) else value
+    cfg = dataclasses.replace(FitConfig(), **values)
+    return with_switching_csv(cfg, cfg.switching_csv, base=base)
 
 
-def read_response(device_dir: Path) -> dict[str, np.ndarray]:
-    path = device_dir / "response.npz"
-    if not path.is_file():
-        raise CardError(f"{path}: missing (run `neohebb thermal {device_dir}` first)")
-    with np.load(path) as data:
-        arrays = {k: data[k] for k in data.files}
-    for key in ("t", "Z", "R", "probes", "heaters"):
-        if key not in arrays:
-            raise CardError(f"{path}: array '{key}' missing")
-    return arrays
+def with_switching_csv(cfg: FitConfig, csv: str | None, *, base: Path | None = None) -> FitConfig:
+    """``cfg`` fitting ``csv``: "example" is the shipped synthetic set (flagged synthetic); a
+    relative path resolves against ``base``."""
+    if csv is None:
+        return dataclasses.replace(cfg, switching_csv=None)
+    if csv == "example":
+        from importlib import resources
+
+        example = str(resources.files("devicefit").joinpath("example_switching.csv"))
+        return dataclasses.replace(cfg, switching_csv=example, switching_synthetic=True)
+    path = Path(csv)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    return dataclasses.replace(cfg, switching_csv=str(path))
 
 
-def centre_neighbours(n_cells: int, cols: int) -> tuple[int, int | None, int | None]:
-    """Row-major indices of the centre cell, its +x nearest neighbour and its (-x, -y)
-    diagonal neighbour (None where the array has no such cell)."""
-    c = n_cells // 2
-    nearest = c + 1 if c + 1 < n_cells and (c + 1) % cols else None
-    diagonal = c - cols - 1 if c - cols - 1 >= 0 and c % cols else None
-    return c, nearest, diagonal
+def fit_settings(cfg: FitConfig) -> dict[str, Any]:
+    """What the card depends on besides response.npz and thermal.json (the CSV by content)."""
+    settings = dataclasses.asdict(cfg)
+    csv = cfg.switching_csv
+    settings["switching_csv"] = None if csv is None else sha256_file(csv)
+    return settings
 
 
-def derived_figures(net: FosterNetwork, cols: int, cfg: FitConfig) -> dict[str, Any]:
-    """Figures a designer asks for, for the centre cell of a ``cols``-wide array."""
-    r = net.steady_k_per_w()
-    c, nearest, diagonal = centre_neighbours(len(net.heaters), cols)
-    shares = net.residues_k_per_w[c, c] / r[c, c]
-    order = np.argsort(-np.abs(shares))
-    rise = float(
-        cfg.pulse_power_w
-        * np.sum(net.residues_k_per_w[c, c] * -np.expm1(-cfg.pulse_width_s / net.tau_s))
-    )
-    figures: dict[str, Any] = {
-        "cell": net.heaters[c],
-        "r_self_k_per_w": float(r[c, c]),
-        "dominant_tau_s": [float(net.tau_s[k]) for k in order[:3]],
-        "dominant_share": [float(shares[k]) for k in order[:3]],
-        "pulse_power_w": cfg.pulse_power_w,
-        "pulse_width_s": cfg.pulse_width_s,
-        "pulse_rise_k": rise,
-        "energy_per_update_j": cfg.pulse_power_w * cfg.pulse_width_s,
-    }
-    if nearest is not None:
-        figures["crosstalk_nearest"] = float(r[nearest, c] / r[c, c])
-    if diagonal is not None:
-        figures["crosstalk_diagonal"] = float(r[diagonal, c] / r[c, c])
-    return figures
+def fit_key(device_dir: str | Path, cfg: FitConfig) -> str:
+    """The key ``model_card.json`` records for ``cfg`` on the response now in ``device_dir``."""
+    response = read_response(device_dir, CardError)
+    return stage_key("fit", fit_settings(cfg), _inputs(response))
 
 
-def switching_section(csv_path: str | Path | None) -> tuple[dict[str, Any], Any, Any]:
-    """The card's switching section: fitted to ``csv_path``, or the default parameters."""
-    from devicefit.switching import (
-        SwitchingModel,
-        fit_switching,
-        model_to_card,
-        read_switching_csv,
-    )
-
-    if csv_path is None:
-        model = SwitchingModel()
-        source = "default parameters: representative assumptions, not a measured device"
-        return model_to_card(None, model, source), model, None
-    data = read_switching_csv(csv_path)
-    fit = fit_switching(data)
-    synthetic = "SYNTHETIC" in Path(csv_path).read_text().splitlines()[0].upper()
-    source = f"fitted to {Path(csv_path).name}"
-    if synthetic:
-        source += " (SYNTHETIC data, not measured)"
-    return model_to_card(fit, fit.model, source), fit.model, data
+def _inputs(response: Response) -> dict[str, str]:
+    return {"response.npz": response.npz_sha256, "thermal.json": response.json_sha256}
 
 
-def run_fit(
-    device_dir: str | Path,
-    config: FitConfig | None = None,
-    *,
-    plots: bool = True,
-    switching_csv: str | Path | None = None,
-) -> Path:
+def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: bool = True) -> Path:
     """Fit the compact models and write DIR/model_card.json (+ fit_thermal.png,
-    fit_switching.png). Without ``switching_csv`` the default switching parameters are used."""
+    fit_switching.png). Refuses a thermal fit above ``rel_tol`` and a switching fit above
+    ``switching_max_rms_rel``, naming the setting to change."""
     cfg = config or FitConfig()
     ddir = Path(device_dir)
-    data = read_response(ddir)
-    thermal_info = _read_json(ddir / "thermal.json")
-    device_info = _read_json(ddir / "device.json")
-    t, z = data["t"], data["Z"]
-    probes, heaters = [str(p) for p in data["probes"]], [str(h) for h in data["heaters"]]
+    response = read_response(ddir, CardError)
+    if cfg.switching_csv is not None and not Path(cfg.switching_csv).is_file():
+        raise CardError(f"fit.switching_csv: {cfg.switching_csv}: file not found")
+    fit, cauer, mor = fit_thermal(response, cfg)
+    switching, switching_data = switching_section(cfg)
+    geometry = CardGeometry(response.array.rows, response.array.cols, response.array.pitch_m)
+    net = fit.network
+    n = len(net.heaters)
+    card = ModelCard(
+        geometry=geometry,
+        thermal=CardThermal(
+            network=net,
+            t_ambient_k=response.t_ambient_k,
+            fit_max_rel_error=fit.max_rel_error,
+            self_residues_signed=bool(np.any(net.residues_k_per_w[range(n), range(n)] < 0)),
+            impulse_nonnegative=True,
+            cauer_self=cauer,
+            mor_route=mor,
+        ),
+        derived=derived_figures(net, geometry, cfg),
+        switching=switching,
+        variability=DEFAULT_VARIABILITY,
+        provenance={
+            "device_msh_sha256": response.info["stage"]["inputs"]["device.msh"],
+            "thermal": response.info["solver"],
+            "fit": {
+                **dataclasses.asdict(cfg),
+                "method": "dense tau grid, backward elimination, variable projection; signed "
+                "residues, impulse responses constrained >= 0",
+                "orders_tried": [list(o) for o in fit.orders_tried],
+            },
+            "package_version": package_version(),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        stage=stage_record("fit", fit_settings(cfg), _inputs(response), {}),
+    )
+    data = card.to_json()
+    card_from_json(data, where="model card being written")  # what readers will check
+    with staged_output(ddir, stage="fit", error=CardError) as scratch:
+        write_json(scratch / "model_card.json", data)
+        if plots:
+            from devicefit.plots import plot_fit, plot_switching
+
+            plot_fit(response, net, geometry, cauer, scratch / "fit_thermal.png")
+            plot_switching(switching, switching_data, scratch / "fit_switching.png")
+    return ddir
+
+
+def fit_thermal(
+    response: Response, cfg: FitConfig
+) -> tuple[FosterFit, CauerLadder, dict[str, Any]]:
+    """The shared-pole Foster fit of Z (refused above ``rel_tol``), the Cauer ladder of the
+    centre cell's self term and the model-order-reduction route at the same order."""
+    t, z = response.t_s, response.z_k_per_w
+    where = response.directory / "response.npz"
     try:
         fit = fit_foster(
             t,
             z,
-            probes,
-            heaters,
+            response.probes,
+            response.heaters,
             rel_tol=cfg.rel_tol,
             max_poles=cfg.max_poles,
             self_nonnegative=False,
         )
     except FitError as exc:
-        raise CardError(f"{ddir / 'response.npz'}: {exc}") from exc
-    net = fit.network
-    c = len(heaters) // 2
+        raise CardError(f"{where}: {exc}") from None
+    if fit.max_rel_error > cfg.rel_tol:
+        raise CardError(
+            f"fit.rel_tol: the best {len(fit.network.tau_s)}-pole fit misses Z by "
+            f"{100 * fit.max_rel_error:.3g} % of R_self, above fit.rel_tol = "
+            f"{100 * cfg.rel_tol:.3g} %; raise fit.max_poles ({cfg.max_poles}) or fit.rel_tol"
+        )
+    array = response.array
+    c = response.heaters.index(reference_neighbours(array.rows, array.cols)[0].heater)
     # The Cauer ladder needs a driving-point-like (positive-residue) self term: a one-port
     # NNLS fit of the centre cell, with its own error.
     one_port = fit_foster(
         t,
         z[:, c : c + 1, c : c + 1],
-        [probes[c]],
-        [heaters[c]],
+        [response.probes[c]],
+        [response.heaters[c]],
         rel_tol=cfg.rel_tol,
         max_poles=cfg.max_poles,
         self_nonnegative=True,
@@ -171,82 +224,81 @@ def run_fit(
     r_ladder, c_ladder = foster_to_cauer(
         one_port.network.tau_s[positive], one_port.network.residues_k_per_w[0, 0, positive]
     )
-    mor = _mor_route(data, len(net.tau_s), z)
-    switching, switching_model, switching_data = switching_section(switching_csv)
-    cols = int(device_info.get("spec", {}).get("array", {}).get("cols", 1))
-    card: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "neohebb.model_card",
-        "thermal": {
-            "tau_s": net.tau_s.tolist(),
-            "residues_k_per_w": net.residues_k_per_w.tolist(),
-            "probes": probes,
-            "heaters": heaters,
-            "fit_max_rel_error": fit.max_rel_error,
-            "self_residues_signed": bool(
-                np.any(net.residues_k_per_w[np.arange(len(heaters)), np.arange(len(heaters))] < 0)
-            ),
-            "cauer_self": {
-                "heater": heaters[c],
-                "r_k_per_w": r_ladder.tolist(),
-                "c_j_per_k": c_ladder.tolist(),
-                "fit_max_rel_error": one_port.max_rel_error,
-            },
-            "mor_route": mor,
-        },
-        "derived": derived_figures(net, cols, cfg),
-        "switching": switching,
-        "variability": DEFAULT_VARIABILITY,
-        "provenance": {
-            "device_sha256": thermal_info.get("device_sha256"),
-            "thermal": thermal_info.get("solver"),
-            "fit": {
-                **dataclasses.asdict(cfg),
-                "method": "dense tau grid, backward "
-                "elimination, variable projection; signed residues",
-                "orders_tried": [list(o) for o in fit.orders_tried],
-            },
-            "package_version": _version(),
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
-    }
-    validate_card(card)
-    with staged_output(ddir) as scratch:
-        write_json(scratch / "model_card.json", card)
-        if plots:
-            from devicefit.plots import plot_fit, plot_switching
-
-            plot_fit(t, z, net, cols, r_ladder, c_ladder, scratch / "fit_thermal.png")
-            plot_switching(switching_model, switching_data, scratch / "fit_switching.png")
-    return ddir
-
-
-def _mor_route(data: dict[str, np.ndarray], n_poles: int, z: np.ndarray) -> dict[str, Any] | None:
-    """Error of truncating thermal/'s reduced modal model to the same order (R kept exact)."""
-    if "rate_per_s" not in data:
-        return None
-    modal = ModalModel.from_arrays(data)
-    cut = truncate_modal(
-        modal.tau_s, modal.residues_k_per_w(), n_poles, modal.probes, modal.heaters
+    cauer = CauerLadder(
+        response.heaters[c],
+        tuple(r_ladder.tolist()),
+        tuple(c_ladder.tolist()),
+        one_port.max_rel_error,
     )
-    err = np.abs(cut.step_response(data["t"]) - z) / np.diag(z[-1])[None, None, :]
-    return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(modal.tau_s)}
+    return fit, cauer, _mor_route(response, len(fit.network.tau_s))
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        out: dict[str, Any] = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise CardError(f"{path}: not valid JSON ({exc})") from exc
-    return out
+def _mor_route(response: Response, n_poles: int) -> dict[str, Any]:
+    """Error of truncating thermal/'s reduced modal model to the same order (R kept exact)."""
+    full = response.modal.network()
+    cut = truncate_modal(full.tau_s, full.residues_k_per_w, n_poles, full.probes, full.heaters)
+    z = response.z_k_per_w
+    err = np.abs(cut.step_response(response.t_s) - z) / np.diag(z[-1])[None, None, :]
+    return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(full.tau_s)}
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def derived_figures(net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig) -> dict[str, Any]:
+    """Figures a designer asks for, of the centre cell (``meshes.cells``)."""
+    r = net.steady_k_per_w()
+    centre, nearest, diagonal = reference_neighbours(geometry.rows, geometry.cols)
+    heaters = list(net.heaters)
+    c = heaters.index(centre.heater)
+    shares = net.residues_k_per_w[c, c] / r[c, c]
+    order = np.argsort(-np.abs(shares))
+    rise = float(
+        cfg.pulse_power_w
+        * np.sum(net.residues_k_per_w[c, c] * -np.expm1(-cfg.pulse_width_s / net.tau_s))
+    )
+    figures: dict[str, Any] = {
+        "cell": centre.heater,
+        "r_self_k_per_w": float(r[c, c]),
+        "dominant_tau_s": [float(net.tau_s[k]) for k in order[:3]],
+        "dominant_share": [float(shares[k]) for k in order[:3]],
+        "pulse_power_w": cfg.pulse_power_w,
+        "pulse_width_s": cfg.pulse_width_s,
+        "pulse_rise_k": rise,
+        "energy_per_update_j": cfg.pulse_power_w * cfg.pulse_width_s,
+    }
+    for name, cell in (("crosstalk_nearest", nearest), ("crosstalk_diagonal", diagonal)):
+        if cell is not None:
+            figures[name] = float(r[heaters.index(cell.heater), c] / r[c, c])
+    return figures
 
-    try:
-        return version("neohebb")
-    except PackageNotFoundError:
-        return "unknown"
+
+def switching_section(cfg: FitConfig) -> tuple[CardSwitching, SwitchingData | None]:
+    """The card's switching model: fitted to ``cfg.switching_csv``, or the defaults."""
+    if cfg.switching_csv is None:
+        model = SwitchingModel()
+        return CardSwitching(
+            model=model,
+            equation=EQUATION,
+            std=None,
+            unidentified=(),
+            rms_rel_residual=None,
+            source="default parameters: representative assumptions, not a measured device",
+            synthetic=False,
+            linearity=linearity_window(model),
+        ), None
+    path = Path(cfg.switching_csv)
+    data = read_switching_csv(path)
+    fit = fit_switching(data, max_rms_rel=cfg.switching_max_rms_rel, where=str(path))
+    source = f"fitted to {path.name}"
+    if cfg.switching_synthetic:
+        source += " (SYNTHETIC data, not a measurement)"
+    if fit.unidentified:
+        source += f"; not determined by the data, kept at defaults: {', '.join(fit.unidentified)}"
+    return CardSwitching(
+        model=fit.model,
+        equation=EQUATION,
+        std=fit.std,
+        unidentified=fit.unidentified,
+        rms_rel_residual=fit.rms_rel_residual,
+        source=source,
+        synthetic=cfg.switching_synthetic,
+        linearity=linearity_window(fit.model),
+    ), data

@@ -21,8 +21,9 @@ from this model with noise (``synthetic_measurements``), and says so.
 from __future__ import annotations
 
 import csv
+import io
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
-from devicefit.card import CardError
+from devicefit.errors import CardError
+from meshes.files import StageError, read_text
 
 FloatArray = NDArray[np.float64]
 K_B_EV = 8.617333262e-5  # Boltzmann constant [eV/K]
@@ -82,18 +84,6 @@ class SwitchingModel:
         return np.where(pol, (self.g_max_s - g0) * moved, -(g0 - self.g_min_s) * moved)
 
 
-PARAMETER_UNITS = {
-    "g_min_s": "S",
-    "g_max_s": "S",
-    "ln_nu0_set": "ln(1/s)",
-    "ea_set_ev": "eV",
-    "gamma_set_ev_per_v": "eV/V",
-    "ln_nu0_reset": "ln(1/s)",
-    "ea_reset_ev": "eV",
-    "gamma_reset_ev_per_v": "eV/V",
-}
-
-
 @dataclass(frozen=True)
 class SwitchingData:
     """Measurements, one pulse per row (SI)."""
@@ -106,19 +96,32 @@ class SwitchingData:
     dg_s: FloatArray
 
 
+# plausible ranges of each column, and what a value outside suggests about its unit
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "temperature_k": (150.0, 1500.0, "kelvin (degrees Celsius?)"),
+    "g0_s": (1e-9, 1.0, "siemens (uS or mS?)"),
+    "pulse_s": (1e-12, 1.0, "seconds (ns or us?)"),
+    "pulse_v": (-20.0, 20.0, "volts"),
+    "dg_s": (-1.0, 1.0, "siemens (uS or mS?)"),
+}
+
+
 def read_switching_csv(path: str | Path) -> SwitchingData:
-    """Read the switching CSV (``#`` lines are comments); errors name file, line and column."""
+    """Read the switching CSV (``#`` lines are comments; UTF-8, a byte-order mark allowed).
+
+    Errors name the file, line and column: a missing column, a malformed value, a value
+    outside the plausible range of its SI unit (a CSV in degrees Celsius, uS or ns), too few
+    rows, or signs that contradict the polarity in most rows.
+    """
     p = Path(path)
-    if not p.is_file():
-        raise CardError(f"{p}: switching data file not found")
-    with open(p, newline="") as fh:
-        rows = [
-            (line, r)
-            for line, r in enumerate(csv.reader(fh), start=1)
-            if r and not r[0].lstrip().startswith("#")
-        ]
+    text = read_text(p, CardError, "switching data file")
+    rows = [
+        (line, r)
+        for line, r in enumerate(csv.reader(io.StringIO(text)), start=1)
+        if r and not r[0].lstrip().startswith("#")
+    ]
     if not rows:
-        raise CardError(f"{p}: empty")
+        raise CardError(f"{p}: no header and no data rows")
     header = [h.strip() for h in rows[0][1]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -129,25 +132,10 @@ def read_switching_csv(path: str | Path) -> SwitchingData:
         if len(row) != len(header):
             raise CardError(f"{p}: line {n}: {len(row)} fields, header has {len(header)}")
         for col in COLUMNS:
-            text = row[index[col]].strip()
-            if col == "polarity":
-                if text.lower() not in ("set", "reset"):
-                    raise CardError(f"{p}: line {n}, polarity: expected set or reset, got {text!r}")
-                values[col].append(text.lower() == "set")
-                continue
-            try:
-                x = float(text)
-            except ValueError:
-                raise CardError(f"{p}: line {n}, {col}: not a number: {text!r}") from None
-            if not math.isfinite(x) or (col in ("temperature_k", "g0_s", "pulse_s") and x <= 0):
-                raise CardError(
-                    f"{p}: line {n}, {col}: must be finite"
-                    f"{' and > 0' if col != 'dg_s' and col != 'pulse_v' else ''}"
-                )
-            values[col].append(x)
+            values[col].append(_cell(row[index[col]].strip(), col, f"{p}: line {n}, {col}"))
     if len(values["dg_s"]) < len(fields(SwitchingModel)) + 2:
         raise CardError(f"{p}: {len(values['dg_s'])} rows are too few to fit 8 parameters")
-    return SwitchingData(
+    data = SwitchingData(
         np.array(values["temperature_k"]),
         np.array(values["g0_s"]),
         np.array(values["polarity"], dtype=bool),
@@ -155,6 +143,158 @@ def read_switching_csv(path: str | Path) -> SwitchingData:
         np.array(values["pulse_s"]),
         np.array(values["dg_s"]),
     )
+    _check_signs(data, p)
+    return data
+
+
+def _cell(text: str, col: str, where: str) -> Any:
+    if col == "polarity":
+        if text.lower() not in ("set", "reset"):
+            raise CardError(f"{where}: expected set or reset, got {text!r}")
+        return text.lower() == "set"
+    try:
+        x = float(text)
+    except ValueError:
+        raise CardError(f"{where}: not a number: {text!r}") from None
+    low, high, unit = _RANGES[col]
+    if not (math.isfinite(x) and low <= x <= high) or (col in ("g0_s", "pulse_s") and x <= 0):
+        raise CardError(f"{where}: {x:g} is outside [{low:g}, {high:g}]: is it in {unit}")
+    return x
+
+
+def _check_signs(data: SwitchingData, where: Path) -> None:
+    """Most SET pulses must raise G and most RESET pulses lower it (noise may flip a few)."""
+    for polarity, sign, name in ((True, 1.0, "SET"), (False, -1.0, "RESET")):
+        rows = data.set_polarity == polarity
+        if rows.any():
+            wrong = float(np.mean(sign * data.dg_s[rows] < 0))
+            if wrong > 0.5:
+                raise CardError(
+                    f"{where}: dg_s: {100 * wrong:.0f} % of the {name} rows have the wrong sign "
+                    f"({name} must {'raise' if sign > 0 else 'lower'} G): is dg_s's sign or the "
+                    "polarity column flipped?"
+                )
+
+
+def check_switching_model(model: SwitchingModel, error: type[StageError], where: str) -> None:
+    """Raise ``error`` unless every parameter is finite and in range (0 < g_min < g_max,
+    barriers > 0, barrier lowering >= 0)."""
+    for f in fields(model):
+        if not math.isfinite(getattr(model, f.name)):
+            raise error(f"{where}.{f.name}: not a finite number")
+    if not 0 < model.g_min_s < model.g_max_s:
+        raise error(
+            f"{where}.g_min_s: need 0 < g_min_s < g_max_s, got {model.g_min_s:g} and "
+            f"{model.g_max_s:g} S"
+        )
+    for name in ("ea_set_ev", "ea_reset_ev"):
+        if getattr(model, name) <= 0:
+            raise error(f"{where}.{name}: a barrier must be > 0 eV, got {getattr(model, name)}")
+    for name in ("gamma_set_ev_per_v", "gamma_reset_ev_per_v"):
+        if getattr(model, name) < 0:
+            raise error(f"{where}.{name}: must be >= 0 eV/V, got {getattr(model, name)}")
+
+
+@dataclass(frozen=True)
+class SwitchingFit:
+    model: SwitchingModel
+    std: dict[str, float | None]  # 1-sigma uncertainties (same units); None: unidentified
+    unidentified: tuple[str, ...]  # parameters the data cannot determine: kept at the start
+    rms_rel_residual: float
+
+
+def fit_switching(
+    data: SwitchingData,
+    start: SwitchingModel | None = None,
+    *,
+    max_rms_rel: float = 0.25,
+    where: str = "switching data",
+) -> SwitchingFit:
+    """Weighted least squares on relative residuals (dG spans decades); 1-sigma uncertainties
+    cov = s^2 (J^T J)^-1 on the identifiable parameters.
+
+    Identifiability: singular directions of the scaled Jacobian at the optimum (singular value
+    below 1e-6 of the largest) name the parameters the data cannot determine (RESET ones
+    without RESET rows; E_a against ln nu0 at a single temperature; gamma at a single
+    voltage); those are held at ``start`` (the defaults), refitted without them, and reported
+    with std None. ``CardError`` when the rms relative residual exceeds ``max_rms_rel``.
+    """
+    names = [f.name for f in fields(SwitchingModel)]
+    base = start or _start_from(data)
+    x0 = np.array([getattr(base, k) for k in names])
+    scale = np.where(np.abs(x0) > 0, np.abs(x0), 1.0)
+    free = np.ones(len(names), dtype=bool)
+    for _ in range(len(names)):
+        sol = _solve(data, names, x0, scale, free)
+        weak = _unidentified(sol.jac)
+        if not weak.any():
+            break
+        free[np.flatnonzero(free)[weak]] = False
+    dof = max(len(data.dg_s) - int(free.sum()), 1)
+    s2 = float(sol.fun @ sol.fun) / dof
+    rms = math.sqrt(s2)
+    if not rms <= max_rms_rel:
+        raise CardError(
+            f"{where}: the Arrhenius switching model misses the data by {100 * rms:.3g} % rms "
+            f"(relative), above the {100 * max_rms_rel:.3g} % accepted (fit.switching_max_rms_rel)"
+            "; check the units and the sign convention of the CSV, or the model is not fit"
+        )
+    values = x0.copy()
+    values[free] = sol.x * scale[free]
+    cov = s2 * np.linalg.inv(sol.jac.T @ sol.jac)
+    std_free = np.sqrt(np.diag(cov)) * scale[free]
+    std: dict[str, float | None] = dict.fromkeys(names)
+    for name, value in zip(np.array(names)[free], std_free, strict=True):
+        std[str(name)] = float(value)
+    model = SwitchingModel(**dict(zip(names, values.tolist(), strict=True)))
+    check_switching_model(model, CardError, f"{where}: fitted parameters")
+    return SwitchingFit(
+        model, std, tuple(n for n, f in zip(names, free, strict=True) if not f), rms
+    )
+
+
+def _start_from(data: SwitchingData) -> SwitchingModel:
+    """Default parameters with the conductance window widened to hold every G in the data."""
+    d = SwitchingModel()
+    reached = np.concatenate([data.g0_s, data.g0_s + data.dg_s])
+    return replace(
+        d,
+        g_min_s=min(d.g_min_s, 0.95 * float(reached.min())),
+        g_max_s=max(d.g_max_s, 1.05 * float(reached.max())),
+    )
+
+
+def _solve(
+    data: SwitchingData,
+    names: list[str],
+    x0: FloatArray,
+    scale: FloatArray,
+    free: NDArray[np.bool_],
+) -> Any:
+    def residual(z: FloatArray) -> FloatArray:
+        x = x0.copy()
+        x[free] = z * scale[free]
+        model = SwitchingModel(**dict(zip(names, x.tolist(), strict=True)))
+        pred = model.delta_g_s(
+            data.temperature_k, data.g0_s, data.set_polarity, data.pulse_v, data.pulse_s
+        )
+        return (pred - data.dg_s) / np.maximum(np.abs(data.dg_s), 1e-30)
+
+    start = x0[free] / scale[free]
+    return scipy.optimize.least_squares(residual, start, method="lm", max_nfev=20000)
+
+
+def _unidentified(jac: FloatArray) -> NDArray[np.bool_]:
+    """Parameters carried by the near-null right singular vectors of the Jacobian."""
+    _, sv, vt = np.linalg.svd(jac, full_matrices=False)
+    null = vt[sv < 1e-6 * sv[0]] if sv[0] > 0 else vt
+    if len(null) == 0:
+        return np.zeros(jac.shape[1], dtype=bool)
+    weight = np.sum(null**2, axis=0)
+    out: NDArray[np.bool_] = weight > 0.1
+    if not out.any():  # a degenerate direction spread over many: drop its largest carrier
+        out[int(np.argmax(weight))] = True
+    return out
 
 
 def synthetic_measurements(
@@ -170,40 +310,6 @@ def synthetic_measurements(
     dg = model.delta_g_s(t, g0, pol, v, tp)
     dg = dg * (1 + noise_rel * rng.normal(size=n))
     return SwitchingData(t, g0, pol, v, tp, dg)
-
-
-@dataclass(frozen=True)
-class SwitchingFit:
-    model: SwitchingModel
-    std: dict[str, float]  # 1-sigma parameter uncertainties (same units)
-    rms_rel_residual: float
-
-
-def fit_switching(data: SwitchingData, start: SwitchingModel | None = None) -> SwitchingFit:
-    """Weighted least squares on relative residuals (dG spans decades); 1-sigma uncertainties
-    from the Jacobian at the optimum, cov = s^2 (J^T J)^-1."""
-    names = [f.name for f in fields(SwitchingModel)]
-    x0 = np.array([getattr(start or SwitchingModel(), k) for k in names])
-    scale = np.abs(x0)
-
-    def residual(z: FloatArray) -> FloatArray:
-        model = SwitchingModel(**dict(zip(names, z * scale, strict=True)))
-        pred = model.delta_g_s(
-            data.temperature_k, data.g0_s, data.set_polarity, data.pulse_v, data.pulse_s
-        )
-        return (pred - data.dg_s) / np.maximum(np.abs(data.dg_s), 1e-30)
-
-    sol = scipy.optimize.least_squares(residual, np.ones_like(x0), method="lm", max_nfev=20000)
-    dof = max(len(data.dg_s) - len(x0), 1)
-    s2 = float(sol.fun @ sol.fun) / dof
-    cov = s2 * np.linalg.pinv(sol.jac.T @ sol.jac)
-    values = sol.x * scale
-    std = np.sqrt(np.diag(cov)) * scale
-    return SwitchingFit(
-        SwitchingModel(**dict(zip(names, values, strict=True))),
-        dict(zip(names, std.tolist(), strict=True)),
-        math.sqrt(s2),
-    )
 
 
 def linearity_window(
@@ -234,7 +340,7 @@ def linearity_window(
             best = float(dts[i - 1])
         else:
             break
-    at = float(np.interp(best, dts, heat)) if best > 0 else float("nan")
+    at = float(np.interp(best, dts, heat)) if best > 0 else None
     by_range: dict[str, float] = {}
     for span in (10.0, 25.0, 50.0, 100.0):
         x, y = dts[dts <= span], heat[dts <= span]
@@ -244,38 +350,19 @@ def linearity_window(
         "tol": tol,
         "max_rise_k": best,
         "t_ambient_k": t_ambient_k,
-        "baseline_over_heat_driven": base / at if best > 0 else float("nan"),
+        "baseline_over_heat_driven": None if at is None else base / at,
         "max_line_error_over_range": by_range,
     }
 
 
-def model_to_card(fit: SwitchingFit | None, model: SwitchingModel, source: str) -> dict[str, Any]:
-    """The card's ``switching`` section."""
-    return {
-        "equation": "r = exp(ln_nu0 - (ea - gamma |V|) / (k_B T)); SET dG = (g_max - G0)"
-        "(1 - exp(-r t_p)); RESET dG = -(G0 - g_min)(1 - exp(-r t_p))",
-        "parameters": asdict(model),
-        "units": PARAMETER_UNITS,
-        "std": None if fit is None else fit.std,
-        "rms_rel_residual": None if fit is None else fit.rms_rel_residual,
-        "source": source,
-        "linearity": linearity_window(model),
-    }
-
-
-DEFAULT_VARIABILITY = {
-    "d2d_sigma_ln_rate": 0.3,
-    "c2c_sigma_rel": 0.1,
-    "stuck_fraction": 0.0,
-    "note": "representative assumptions (not measured): device-to-device spread of ln r, "
-    "cycle-to-cycle relative spread of dG, fraction of stuck devices",
-}
+EQUATION = (
+    "r = exp(ln_nu0 - (ea - gamma |V|) / (k_B T)); SET dG = (g_max - G0)(1 - exp(-r t_p)); "
+    "RESET dG = -(G0 - g_min)(1 - exp(-r t_p))"
+)
 
 
 def example_csv_text() -> str:
     """The shipped example data set, regenerated exactly (it is synthetic)."""
-    import io
-
     data = synthetic_measurements(SwitchingModel(), n=400, noise_rel=0.03, seed=0)
     buf = io.StringIO()
     _write_rows(

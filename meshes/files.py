@@ -1,47 +1,86 @@
-"""File-contract helpers shared by every stage: staged (crash-safe) output and content hashes.
+"""The file contract every stage shares: errors, crash-safe output, hashes, locks, records.
 
-Stages talk through files, so a file must either be complete or absent: outputs are written
-into a temporary sibling directory and moved into place only when the stage has succeeded.
+Stages talk through files, so a file must either be complete or absent, and a reader must be
+able to tell whether the files beside it belong together:
+
+* ``staged_output``: outputs are written into a temporary sibling directory and moved into
+  place only when the stage has succeeded; a re-run stage removes the outputs of the stages
+  after it (``STAGE_OUTPUTS``), which were computed from what it replaces.
+* ``directory_lock``: one neohebb process writes a directory at a time.
+* ``stage_record`` / ``check_record``: every stage's JSON output records the SHA-256 of the
+  files it read and of the data files it wrote, and a key over its settings, inputs and code
+  version; every reader checks them (``StaleError``), and ``neohebb run`` skips a stage whose
+  key and outputs are unchanged.
+* ``read_text``, ``read_json_object``, ``load_npz``: reading that turns every failure into the
+  caller's stage error naming the file (never a traceback).
+
+This module is the base of the stage packages (``meshes`` -> ``thermal`` -> ``devicefit`` ->
+``snn``); it imports nothing of theirs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 
-@contextmanager
-def staged_output(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a scratch directory; on success move its files into ``out_dir``, else delete it.
 
-    A new ``out_dir`` appears whole by one rename. Into an existing ``out_dir`` (later stages
-    add their files beside the earlier ones) each file is moved by an atomic ``os.replace``, so
-    no reader ever sees a truncated file, and a failed or interrupted stage changes nothing.
+class StageError(ValueError):
+    """Bad input to a stage (spec, configuration, file): the message names the field or file.
+
+    Every stage's error type derives from it; the CLI prints it as one line and exits 2.
     """
-    out = Path(out_dir).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+
+
+class StaleError(StageError):
+    """A stage's inputs do not match what its outputs were computed from (or each other)."""
+
+
+STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "mesh": ("device.msh", "device.json", "device.png"),
+    "thermal": (
+        "response.npz",
+        "thermal.json",
+        "fields.xdmf",
+        "fields.h5",
+        "thermal_Z.png",
+        "thermal_map.png",
+    ),
+    "fit": ("model_card.json", "fit_thermal.png", "fit_switching.png"),
+    "maze": ("maze",),
+    "sweep": ("sweep",),
+}
+"""What each pipeline stage writes into a run directory, in pipeline order."""
+
+
+def downstream_of(stage: str) -> tuple[str, ...]:
+    """Names of every output of the stages after ``stage`` in ``STAGE_OUTPUTS``."""
+    names = list(STAGE_OUTPUTS)
+    return tuple(f for later in names[names.index(stage) + 1 :] for f in STAGE_OUTPUTS[later])
+
+
+def package_version() -> str:
+    """The installed neohebb version (the one source: the package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        yield scratch
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    if not out.exists():
-        os.rename(scratch, out)
-        return
-    for item in sorted(scratch.iterdir()):
-        target = out / item.name
-        if item.is_dir() and target.exists():
-            shutil.rmtree(target)
-        os.replace(item, target)
-    shutil.rmtree(scratch, ignore_errors=True)
+        return version("neohebb")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+# --- hashes -------------------------------------------------------------------------------
 
 
 def sha256_file(path: str | Path) -> str:
@@ -53,6 +92,250 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def sha256_json(data: Any) -> str:
+    """Hex SHA-256 of ``data`` as canonical JSON (sorted keys, no whitespace)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# --- stage records ------------------------------------------------------------------------
+
+
+def stage_key(stage: str, settings: Any, inputs: Mapping[str, str]) -> str:
+    """What a stage's result depends on: its name, settings, input hashes and code version."""
+    return sha256_json(
+        {"stage": stage, "settings": settings, "inputs": dict(inputs), "code": package_version()}
+    )
+
+
+def stage_record(
+    stage: str, settings: Any, inputs: Mapping[str, str], outputs: Mapping[str, Path]
+) -> dict[str, Any]:
+    """The ``stage`` block of a stage's JSON output.
+
+    ``inputs``: file name -> SHA-256 of what the stage read; ``outputs``: file name -> path of
+    each data file it wrote (hashed here; pictures are not recorded).
+    """
+    return {
+        "name": stage,
+        "code": package_version(),
+        "key": stage_key(stage, settings, inputs),
+        "inputs": dict(inputs),
+        "outputs": {name: sha256_file(p) for name, p in outputs.items()},
+    }
+
+
+def check_record(
+    directory: Path, record: Any, where: Path, error: type[StageError] = StaleError
+) -> None:
+    """Raise ``error`` unless the files named in ``record`` (from ``where``) are the ones in
+    ``directory`` that the stage read and wrote."""
+    if not isinstance(record, dict) or not isinstance(record.get("inputs"), dict):
+        raise error(f"{where}: no 'stage' record of its inputs; re-run the stage that wrote it")
+    stage = record.get("name", "?")
+    for kind, files in (("input", record["inputs"]), ("output", record.get("outputs", {}))):
+        for name, digest in files.items():
+            path = directory / name
+            if not path.is_file():
+                raise error(f"{path}: missing, but {where.name} lists it as its {kind}")
+            if sha256_file(path) != digest:
+                raise error(
+                    f"{path}: changed since `neohebb {stage}` wrote {where.name} (stale or "
+                    f"mixed files); re-run `neohebb {stage}`"
+                )
+
+
+def record_is_current(directory: Path, manifest: str, key: str) -> bool:
+    """Whether ``directory/manifest`` was written with ``key`` and its record still checks."""
+    path = directory / manifest
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        record = data["stage"]
+        if record["key"] != key:
+            return False
+        check_record(directory, record, path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_text(path: Path, error: type[StageError], what: str = "file") -> str:
+    """A UTF-8 text file (a leading byte-order mark is dropped); failures name the file."""
+    if path.is_dir():
+        raise error(f"{path}: is a directory, expected a {what}")
+    if not path.is_file():
+        raise error(f"{path}: {what} not found")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); is it the right file?") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def read_json_object(
+    path: Path, error: type[StageError], what: str = "JSON file"
+) -> dict[str, Any]:
+    """A JSON file holding an object; failures name the file."""
+    text = read_text(path, error, what)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def load_npz(path: Path, error: type[StageError]) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` (no pickles); a missing or corrupt file names the file."""
+    if not path.is_file():
+        raise error(f"{path}: missing")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise error(f"{path}: not a readable .npz archive ({exc})") from None
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+_HELD: dict[Path, tuple[int, int]] = {}  # lock path -> (fd, depth), re-entrant per process
+
+
+@contextmanager
+def directory_lock(out_dir: str | Path, error: type[StageError] = StageError) -> Iterator[None]:
+    """Hold the write lock of ``out_dir``: an ``flock`` on ``.NAME.lock`` beside it, removed
+    again on release.
+
+    A second process that asks for it fails at once with ``error``, naming the directory and
+    the holder's pid; the same process may take it again (the pipeline, then its stages).
+    """
+    out = Path(out_dir).resolve()
+    lock = out.parent / f".{out.name}.lock"
+    if lock in _HELD:
+        fd, depth = _HELD[lock]
+        _HELD[lock] = (fd, depth + 1)
+        try:
+            yield
+        finally:
+            fd, depth = _HELD[lock]
+            _HELD[lock] = (fd, depth - 1)
+        return
+    fd = _acquire(lock, out, error)
+    _HELD[lock] = (fd, 1)
+    try:
+        yield
+    finally:
+        del _HELD[lock]
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()  # before unlocking: a waiter re-checks that it locked the live file
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _acquire(lock: Path, out: Path, error: type[StageError]) -> int:
+    """Lock ``lock`` (created if need be) without waiting; the descriptor of the locked file."""
+    while True:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise error(f"{out}: cannot create its lock file {lock} ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise error(
+                f"{out}: in use by another neohebb process (pid {holder}); wait for it to "
+                "finish or write elsewhere"
+            ) from None
+        try:
+            live = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            live = False
+        if live:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            return fd
+        os.close(fd)  # the holder removed the file between our open and our lock: again
+
+
+@contextmanager
+def staged_output(
+    out_dir: str | Path, *, stage: str | None = None, error: type[StageError] = StageError
+) -> Iterator[Path]:
+    """Yield a scratch directory; on success move its files into ``out_dir``, else delete it.
+
+    A new ``out_dir`` appears whole by one rename. Into an existing ``out_dir`` (later stages
+    add their files beside the earlier ones) each file is moved by an atomic ``os.replace``, so
+    no reader ever sees a truncated file, and a failed or interrupted stage changes nothing.
+    With ``stage`` (a key of ``STAGE_OUTPUTS``) the outputs of the later stages are removed
+    from ``out_dir`` first: they were computed from what this stage replaces.
+    The directory lock is held throughout; scratch directories that a killed run left beside
+    ``out_dir`` are removed (nobody else can be writing them while we hold the lock).
+    """
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise error(f"{out}: exists and is not a directory; choose another output directory")
+    with directory_lock(out, error):
+        for old in out.parent.glob(f".{out.name}.tmp-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        scratch.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs get the usual mode
+        try:
+            yield scratch
+            if stage is not None and out.is_dir():
+                for name in downstream_of(stage):
+                    target = out / name
+                    if target.is_dir():
+                        shutil.rmtree(target)
+                    elif target.exists():
+                        target.unlink()
+            if not out.exists():
+                os.rename(scratch, out)
+                return
+            for item in sorted(scratch.iterdir()):
+                target = out / item.name
+                if item.is_dir() and target.exists():
+                    shutil.rmtree(target)
+                os.replace(item, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json(path: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON (inside a staged directory, so already crash-safe)."""
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    Path(path).write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write one JSON file atomically (temporary sibling + ``os.replace``)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write_json(tmp, data)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

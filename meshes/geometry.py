@@ -18,13 +18,17 @@ from dataclasses import dataclass
 
 import gmsh
 
+from meshes.cells import array_cells
+from meshes.info import Group
 from meshes.spec import (
     LENGTH_UNIT_M,
     DeviceSpec,
+    SpecError,
     cell_centre_nm,
     domain_half_widths_nm,
     domain_top_nm,
     heater_z_range_nm,
+    size_boxes_nm,
 )
 
 VOLUME_UNIT_M3 = LENGTH_UNIT_M**3
@@ -32,18 +36,6 @@ AREA_UNIT_M2 = LENGTH_UNIT_M**2
 BOUNDARY_TAGS = {"heatsink": 1001, "top": 1002}
 CURVE_SEGMENTS_PER_TURN = 24
 """Elements per 2*pi on curved edges at refine = 1 (sets the filament's polygon error)."""
-
-
-@dataclass(frozen=True)
-class Group:
-    """One named physical group of the device mesh."""
-
-    name: str
-    dim: int
-    tag: int
-    material: str | None
-    nominal_volume_m3: float | None = None
-    nominal_area_m2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,15 +84,6 @@ def _regions(spec: DeviceSpec) -> list[_Region]:
     return regions
 
 
-def cell_names(spec: DeviceSpec) -> list[tuple[int, int, str, str]]:
-    """(row, col, heater group name, reram group name) for every cell, row-major."""
-    return [
-        (i, j, f"heater_r{i}_c{j}", f"reram_r{i}_c{j}")
-        for i in range(spec.array.rows)
-        for j in range(spec.array.cols)
-    ]
-
-
 def build_geometry(spec: DeviceSpec) -> list[Group]:
     """Add the device to the current Gmsh model (nm), fragment it, name the groups.
 
@@ -127,8 +110,9 @@ def build_geometry(spec: DeviceSpec) -> list[Group]:
     add("substrate", occ.addBox(-hx, -hy, 0.0, 2 * hx, 2 * hy, z_iso))
     add("isolation", occ.addBox(-hx, -hy, z_iso, 2 * hx, 2 * hy, z_ild - z_iso))
     add("ild", occ.addBox(-hx, -hy, z_ild, 2 * hx, 2 * hy, z_top - z_ild))
-    for i, j, heater_name, reram_name in cell_names(spec):
-        cx, cy = cell_centre_nm(spec, i, j)
+    for cell in array_cells(spec.array.rows, spec.array.cols):
+        heater_name, reram_name = cell.heater, cell.reram
+        cx, cy = cell_centre_nm(spec, cell.row, cell.col)
         x0, y0 = cx - fp / 2, cy - fp / 2
         add("bottom_electrode", occ.addBox(x0, y0, z_ild, fp, fp, z_ox - z_ild))
         add("switching_oxide", occ.addBox(x0, y0, z_ox, fp, fp, z_te - z_ox))
@@ -161,16 +145,19 @@ def build_geometry(spec: DeviceSpec) -> list[Group]:
     nominal = {reg.name: reg.nominal_volume_nm3 for reg in _regions(spec)}
     v_heater = h.length_nm * h.width_nm * h.thickness_nm
     v_fil = math.pi * r.filament_radius_nm**2 * s.switching_oxide.thickness_nm
-    for _, _, heater_name, reram_name in cell_names(spec):
-        material[heater_name], nominal[heater_name] = h.material, v_heater
-        material[reram_name], nominal[reram_name] = r.filament_material, v_fil
+    for cell in array_cells(spec.array.rows, spec.array.cols):
+        material[cell.heater], nominal[cell.heater] = h.material, v_heater
+        material[cell.reram], nominal[cell.reram] = r.filament_material, v_fil
 
     groups: list[Group] = []
     names = list(dict.fromkeys(owners))  # stable order of first appearance
     for tag, name in enumerate(names, start=1):
         volumes = sorted(t for t, o in owner_of.items() if o == name)
         if not volumes:
-            raise RuntimeError(f"geometry: region {name} vanished in the fragment")
+            raise SpecError(
+                f"{name}: the region vanished when Gmsh fragmented the geometry (a feature "
+                "smaller than Gmsh's tolerance?)"
+            )
         gmsh.model.addPhysicalGroup(3, volumes, tag, name=name)
         groups.append(Group(name, 3, tag, material[name], nominal[name] * VOLUME_UNIT_M3))
 
@@ -190,46 +177,33 @@ def build_geometry(spec: DeviceSpec) -> list[Group]:
 
 
 def set_mesh_sizes(spec: DeviceSpec) -> None:
-    """Graded sizes by Gmsh Box fields: fine in filaments, medium around each cell, coarse far.
-
-    Every size is divided by ``spec.mesh.refine`` so one number drives convergence studies.
-    """
-    m, s, r, h, a = spec.mesh, spec.stack, spec.reram, spec.heater, spec.array
+    """Graded sizes by Gmsh Box fields (``meshes.spec.size_boxes_nm``): fine in filaments,
+    medium around each cell, coarse far; every size divided by ``spec.mesh.refine``."""
     f = gmsh.model.mesh.field
-    fine, mid, far = m.filament_nm / m.refine, m.device_nm / m.refine, m.far_nm / m.refine
-    z_ild = s.substrate.thickness_nm + s.isolation.thickness_nm
-    z_ox = z_ild + s.bottom_electrode.thickness_nm
-    z_te = z_ox + s.switching_oxide.thickness_nm
-    z_h0, z_h1 = heater_z_range_nm(spec)
-    reach = max(r.footprint_nm, h.length_nm, r.footprint_nm + 2 * (h.gap_nm + h.width_nm)) / 2
+    far = spec.mesh.far_nm / spec.mesh.refine
     fields: list[int] = []
-    for i, j, _, _ in cell_names(spec):
-        cx, cy = cell_centre_nm(spec, i, j)
-        for half, z0, z1, size, ramp in (
-            (r.filament_radius_nm, z_ox, z_te, fine, 3 * r.filament_radius_nm),
-            (reach, min(z_ild, z_h0), max(z_te, z_h1), mid, a.pitch_nm / 2),
+    for b in size_boxes_nm(spec):
+        box = f.add("Box")
+        for key, val in (
+            ("XMin", b.x0),
+            ("XMax", b.x1),
+            ("YMin", b.y0),
+            ("YMax", b.y1),
+            ("ZMin", b.z0),
+            ("ZMax", b.z1),
+            ("VIn", b.size_nm),
+            ("VOut", far),
+            ("Thickness", b.ramp_nm),
         ):
-            box = f.add("Box")
-            for key, val in (
-                ("XMin", cx - half),
-                ("XMax", cx + half),
-                ("YMin", cy - half),
-                ("YMax", cy + half),
-                ("ZMin", z0),
-                ("ZMax", z1),
-                ("VIn", size),
-                ("VOut", far),
-                ("Thickness", ramp),
-            ):
-                f.setNumber(box, key, val)
-            fields.append(box)
+            f.setNumber(box, key, val)
+        fields.append(box)
     lowest = f.add("Min")
     f.setNumbers(lowest, "FieldsList", fields)
     f.setAsBackgroundMesh(lowest)
     opt = gmsh.option.setNumber
     opt("Mesh.MeshSizeExtendFromBoundary", 0)
     opt("Mesh.MeshSizeFromPoints", 0)
-    opt("Mesh.MeshSizeFromCurvature", round(CURVE_SEGMENTS_PER_TURN * m.refine))
+    opt("Mesh.MeshSizeFromCurvature", round(CURVE_SEGMENTS_PER_TURN * spec.mesh.refine))
     opt("Mesh.MeshSizeMax", far)
 
 

@@ -15,13 +15,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from meshes.files import StageError, read_text
 from meshes.materials import MATERIALS, known_materials
 
 LENGTH_UNIT_M = 1e-9
 """Metres per spec/Gmsh length unit (the geometry is built in nm)."""
 
 
-class SpecError(ValueError):
+class SpecError(StageError):
     """A device spec is invalid; the message names the offending field."""
 
 
@@ -199,9 +200,7 @@ def load_spec(path: str | Path | None = None) -> DeviceSpec:
         where = "embedded default_device.toml"
     else:
         p = Path(path)
-        if not p.is_file():
-            raise SpecError(f"device spec file not found: {p}")
-        text = p.read_text()
+        text = read_text(p, SpecError, "device spec file")
         where = str(p)
     try:
         data = tomllib.loads(text)
@@ -363,3 +362,82 @@ def cell_centre_nm(spec: DeviceSpec, row: int, col: int) -> tuple[float, float]:
     """(x, y) centre of cell (row, col) [nm]; row 0 is at the most negative y."""
     a = spec.array
     return ((col - (a.cols - 1) / 2) * a.pitch_nm, (row - (a.rows - 1) / 2) * a.pitch_nm)
+
+
+# --- mesh sizes (nm): one home for the size boxes, used by the mesher and the size guard ----
+
+
+@dataclass(frozen=True)
+class SizeBox:
+    """A Gmsh ``Box`` size field [nm]: ``size_nm`` inside [x0, x1] x [y0, y1] x [z0, z1],
+    growing linearly to the far size over ``ramp_nm`` outside it."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    z0: float
+    z1: float
+    size_nm: float
+    ramp_nm: float
+
+
+def size_boxes_nm(spec: DeviceSpec) -> list[SizeBox]:
+    """Two boxes per cell, row-major: the filament (``mesh.filament_nm``) and the cell's
+    pillar, spacer and heater (``mesh.device_nm``); all sizes divided by ``mesh.refine``."""
+    m, s, r, h, a = spec.mesh, spec.stack, spec.reram, spec.heater, spec.array
+    z_ild = s.substrate.thickness_nm + s.isolation.thickness_nm
+    z_ox = z_ild + s.bottom_electrode.thickness_nm
+    z_te = z_ox + s.switching_oxide.thickness_nm
+    z_h0, z_h1 = heater_z_range_nm(spec)
+    reach = max(r.footprint_nm, h.length_nm, r.footprint_nm + 2 * (h.gap_nm + h.width_nm)) / 2
+    boxes = []
+    for row in range(a.rows):
+        for col in range(a.cols):
+            cx, cy = cell_centre_nm(spec, row, col)
+            for half, z0, z1, size, ramp in (
+                (r.filament_radius_nm, z_ox, z_te, m.filament_nm, 3 * r.filament_radius_nm),
+                (reach, min(z_ild, z_h0), max(z_te, z_h1), m.device_nm, a.pitch_nm / 2),
+            ):
+                boxes.append(
+                    SizeBox(
+                        cx - half, cx + half, cy - half, cy + half, z0, z1, size / m.refine, ramp
+                    )
+                )
+    return boxes
+
+
+TETRAHEDRA_PER_SIZE_CUBED = 4.9
+"""Tetrahedra per h^3 of volume meshed at size h (calibrated on the default device and
+variants: the estimate is within 15 % of Gmsh's count, tests/meshes)."""
+MAX_TETRAHEDRA = 2_000_000
+"""Above this estimated count a mesh needs ``force`` (several GB of memory in the FE stage)."""
+
+
+def estimated_tetrahedra(spec: DeviceSpec) -> int:
+    """Tetrahedra Gmsh will make, from the size field alone: TETRAHEDRA_PER_SIZE_CUBED x the
+    integral of h(x)^-3 over the domain. Each box contributes its excess over the far size,
+    int (h^-3 - far^-3) dV over the box grown by its ramp (Minkowski sum with a ball: dV/dd =
+    2(AB + BC + CA) + 2 pi (A + B + C) d + 4 pi d^2); a filament's excess is taken over the
+    device size, inside which it lies."""
+    far = spec.mesh.far_nm / spec.mesh.refine
+    hx, hy = domain_half_widths_nm(spec)
+    total = 4 * hx * hy * domain_top_nm(spec) / far**3
+    boxes = size_boxes_nm(spec)
+    for fil, dev in zip(boxes[0::2], boxes[1::2], strict=True):
+        total += _box_excess(dev, far, far) + _box_excess(fil, far, dev.size_nm)
+    return int(TETRAHEDRA_PER_SIZE_CUBED * total)
+
+
+def _box_excess(box: SizeBox, far: float, floor: float) -> float:
+    """int over the grown box of (h^-3 - floor^-3)^+ dV, h = size inside, linear to ``far``
+    over the ramp."""
+    a, b, c = box.x1 - box.x0, box.y1 - box.y0, box.z1 - box.z0
+    inner = a * b * c * max(box.size_nm**-3 - floor**-3, 0.0)
+    d = [box.ramp_nm * (k + 0.5) / 64 for k in range(64)]  # midpoint rule over the ramp
+    shell = 0.0
+    for x in d:
+        area = 2 * (a * b + b * c + c * a) + 2 * math.pi * (a + b + c) * x + 4 * math.pi * x * x
+        size = box.size_nm + (far - box.size_nm) * x / box.ramp_nm
+        shell += area * max(size**-3 - floor**-3, 0.0) * box.ramp_nm / 64
+    return inner + shell

@@ -4,4 +4,6 @@ This package only wires the stages together (CLI, run configuration, pipeline); 
 done by the stage packages ``meshes``, ``thermal``, ``devicefit`` and ``snn``.
 """
 
-__version__ = "0.1.0"
+from meshes.files import package_version
+
+__version__ = package_version()

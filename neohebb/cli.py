@@ -48,12 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input)."""
-    from devicefit.card import CardError
-    from meshes.spec import SpecError
-    from neohebb.config import ConfigError
-    from snn.agent import AgentError
-    from snn.maze import MazeError
-    from thermal.config import ThermalError
+    from meshes.files import StageError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -62,8 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
-    except (SpecError, ConfigError, ThermalError, CardError, AgentError, MazeError) as exc:
+    except StageError as exc:
         print(f"neohebb {args.command}: error: {exc}", file=sys.stderr)
+        _abort_other_ranks(code=2, show_traceback=False)
         return 2
     except BaseException:
         _abort_other_ranks()
@@ -71,16 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _abort_other_ranks() -> None:
+def _abort_other_ranks(code: int = 1, *, show_traceback: bool = True) -> None:
     """Under mpiexec a failure on one rank would leave the others waiting in a collective
-    forever: print the traceback and abort the whole job instead."""
+    forever: abort the whole job instead (after the traceback of an unexpected error)."""
     mpi = sys.modules.get("mpi4py.MPI")
     if mpi is not None and mpi.COMM_WORLD.size > 1:
-        import traceback
+        if show_traceback:
+            import traceback
 
-        traceback.print_exc()
+            traceback.print_exc()
         sys.stderr.flush()
-        mpi.COMM_WORLD.Abort(1)
+        mpi.COMM_WORLD.Abort(code)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from devicefit.errors import CardError
 from devicefit.stage import FitConfig, fit_config_from_dict
+from meshes.files import StageError, read_text
 from meshes.spec import DeviceSpec, load_spec
 from snn.agent import AgentConfig, AgentError, agent_config_from_dict
 from snn.stage import SweepConfig, sweep_config_from_dict
 from thermal.config import ThermalConfig, thermal_config_from_dict
 
 
-class ConfigError(ValueError):
+class ConfigError(StageError):
     """A run configuration is invalid; the message names the field."""
 
 
@@ -51,9 +53,7 @@ def read_run_toml(path: str | Path | None = None) -> tuple[dict[str, Any], Path]
         where = "embedded default_run.toml"
     else:
         p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"run configuration not found: {p}")
-        text, base, where = p.read_text(), p.parent, str(p)
+        text, base, where = read_text(p, ConfigError, "run configuration"), p.parent, str(p)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -107,10 +107,18 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
         out_dir=Path(out_dir),
         mesh=MeshStage(refine=float(refine), picture=picture),
         thermal=thermal_config_from_dict(thermal_table),
-        fit=fit_config_from_dict(_table(data, "fit")),
+        fit=_fit(data, base),
         maze=_learning(agent_config_from_dict, data, "maze"),
         sweep=_learning(sweep_config_from_dict, data, "sweep"),
     )
+
+
+def _fit(data: dict[str, Any], base: Path) -> FitConfig:
+    """The [fit] table; its errors are already named ``fit.<field>``."""
+    try:
+        return fit_config_from_dict(_table(data, "fit"), base=base)
+    except CardError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _learning(parse: Any, data: dict[str, Any], name: str) -> Any:

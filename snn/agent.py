@@ -22,37 +22,37 @@ decay the sweep varies.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from devicefit.card import ModelCard
+from meshes.files import StageError
+from snn.backends import backend_kind
 from snn.encoders import place_cell_rates, poisson_spikes
 from snn.eprop import NeuronParams, Weights, eligibility_traces, forward
 from snn.maze import is_success, make_task, task_grid
-from snn.synapses import (
-    IdealSynapses,
-    SynapseBackend,
-    ThermalSynapses,
-    mean_delay_s,
-    thermal_backend,
-)
-from snn.traces import ThermalKernel
+from snn.synapses import BuildContext, FrameTiming, SynapseBackend
 
 FloatArray = NDArray[np.float64]
-BACKENDS = ("ideal", "thermal")
 CRITERION_SUCCESS = 0.9
 CRITERION_WINDOW = 20
 
 
-class AgentError(ValueError):
+class AgentError(StageError):
     """An agent or task setting is invalid; the message names the field."""
 
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """Everything a maze run depends on (with the model card and the seed)."""
+    """Everything a maze run depends on (with the model card and the seed).
+
+    ``synapses`` holds the settings of ``backend`` (``snn.ideal_synapses.IdealSettings``,
+    ``snn.thermal_synapses.ThermalSettings``, ...); None means that back-end's defaults.
+    """
 
     task: str = "maze"
     backend: str = "ideal"
@@ -73,39 +73,39 @@ class AgentConfig:
     # learning
     decay_ratio: float = 1.0  # trace time constant / frame duration
     discount: float = 0.95  # TD discount of the critic
-    lr: float = 0.1
     critic_lr: float = 0.2
-    # thermal back-end (ignored by ideal)
-    w_scale: float = 3.0
-    bits: int = 8
-    heater_power_w: float = 4e-4
-    pulse_v: float = 1.0
-    reference_rise_k: float = 150.0
-    levels_per_pulse: float = 1.0
-    signal_unit: float = 0.05
-    max_pulses: int = 8
-    variability: float = 0.0  # multiplier on the card's d2d/c2c/stuck figures
+    synapses: Any = None
+
+    def settings(self) -> Any:
+        """The back-end's settings (its defaults when ``synapses`` is None)."""
+        kind = backend_kind(self.backend, AgentError)
+        return kind.settings_type() if self.synapses is None else self.synapses
 
     def validate(self) -> None:
-        if self.backend not in BACKENDS:
-            raise AgentError(f"backend: {self.backend!r} is not one of {BACKENDS}")
+        kind = backend_kind(self.backend, AgentError)
+        if self.synapses is not None and not isinstance(self.synapses, kind.settings_type):
+            raise AgentError(
+                f"synapses: {type(self.synapses).__name__} given for back-end {self.backend!r}, "
+                f"which takes {kind.settings_type.__name__}"
+            )
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise AgentError(f"{f.name}: must be finite, got {value}")
         for name in POSITIVE_INTS:
             if int(getattr(self, name)) < 1:
                 raise AgentError(f"{name}: must be >= 1, got {getattr(self, name)}")
-        if self.bits > 16:
-            raise AgentError(f"bits: must be <= 16, got {self.bits}")
+        if self.seed < 0:
+            raise AgentError(f"seed: must be an integer >= 0, got {self.seed}")
         for name in POSITIVE_FLOATS:
             if not float(getattr(self, name)) > 0:
                 raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
         if not 0 <= self.discount <= 1:
             raise AgentError(f"discount: must be in [0, 1], got {self.discount}")
-        for name in ("background_rate_hz", "variability", "bias"):
+        for name in ("background_rate_hz", "bias"):
             if not float(getattr(self, name)) >= 0:
                 raise AgentError(f"{name}: must be >= 0, got {getattr(self, name)}")
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not np.isfinite(value):
-                raise AgentError(f"{f.name}: must be finite, got {value}")
+        self.settings().validate("synapses", AgentError)
 
 
 POSITIVE_INTS: tuple[str, ...] = (
@@ -114,43 +114,59 @@ POSITIVE_INTS: tuple[str, ...] = (
     "steps_per_frame",
     "cells_per_state",
     "neurons_per_action",
-    "bits",
-    "max_pulses",
 )
 POSITIVE_FLOATS: tuple[str, ...] = (
     "dt_net_s",
     "place_rate_hz",
     "tau_m_steps",
     "decay_ratio",
-    "lr",
     "critic_lr",
-    "heater_power_w",
-    "pulse_v",
-    "reference_rise_k",
-    "signal_unit",
-    "levels_per_pulse",
-    "w_scale",
     "policy_gain",
 )
 
 
 def agent_config_from_dict(data: dict[str, Any]) -> AgentConfig:
-    """An AgentConfig from a TOML table; unknown keys and wrong types name the field."""
-    known = {f.name: f for f in fields(AgentConfig)}
+    """An AgentConfig from a TOML table (``synapses`` a sub-table of the back-end's settings);
+    unknown keys and wrong types name the field."""
     default = AgentConfig()
+    backend = data.get("backend", default.backend)
+    if not isinstance(backend, str):
+        raise AgentError(f"backend: expected a string, got {backend!r}")
+    kind = backend_kind(backend, AgentError)
+    values = _typed_fields(AgentConfig, default, data, "", skip={"synapses"})
+    table = data.get("synapses", {})
+    if not isinstance(table, dict):
+        raise AgentError(f"synapses: expected a table of {backend} settings, got {table!r}")
+    settings = kind.settings_type()
+    values["synapses"] = replace(
+        settings, **_typed_fields(kind.settings_type, settings, table, "synapses.", skip=set())
+    )
+    cfg = replace(default, **values)
+    cfg.validate()
+    return cfg
+
+
+def _typed_fields(
+    cls: type, default: Any, data: dict[str, Any], prefix: str, skip: set[str]
+) -> dict[str, Any]:
+    """Values of ``data`` checked against the types of ``default``'s fields (an int is a
+    valid float); errors name ``prefix + key``."""
+    known = {f.name for f in fields(cls)}
     values: dict[str, Any] = {}
     for key, value in data.items():
+        if key in skip:
+            continue
         if key not in known:
-            raise AgentError(f"{key}: unknown field (allowed: {', '.join(sorted(known))})")
+            raise AgentError(
+                f"{prefix}{key}: unknown field (allowed: {', '.join(sorted(known - skip))})"
+            )
         want = type(getattr(default, key))
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, want) or isinstance(value, bool) != (want is bool):
-            raise AgentError(f"{key}: expected {want.__name__}, got {value!r}")
+            raise AgentError(f"{prefix}{key}: expected {want.__name__}, got {value!r}")
         values[key] = value
-    cfg = replace(default, **values)
-    cfg.validate()
-    return cfg
+    return values
 
 
 @dataclass
@@ -180,10 +196,15 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out["config"] = asdict(self.config)
+        out["config"] = config_to_json(self.config)
         out["criterion"] = {"success_rate": CRITERION_SUCCESS, "window": CRITERION_WINDOW}
         out["greedy_policy"] = self.greedy_policy().tolist()
         return out
+
+
+def config_to_json(cfg: AgentConfig) -> dict[str, Any]:
+    """The configuration as JSON data, with the back-end's settings resolved."""
+    return {**asdict(cfg), "synapses": asdict(cfg.settings())}
 
 
 def episodes_to_criterion(success: list[bool]) -> int | None:
@@ -211,13 +232,75 @@ def success_window(success: list[bool]) -> NDArray[np.float64]:
     return out
 
 
+@dataclass
+class _Agent:
+    """One run's moving parts: environment, network, synapses, critic and random stream."""
+
+    cfg: AgentConfig
+    env: Any
+    n_states: int
+    n_actions: int
+    params: NeuronParams
+    backend: SynapseBackend
+    timing: FrameTiming
+    w_critic: FloatArray
+    population: NDArray[np.int64]
+    expected_count: float
+    rng: np.random.Generator
+
+    def encode(self, state: int) -> tuple[FloatArray, FloatArray]:
+        """Place-cell spikes x [T, 1, N_pre] of a state and the critic's features phi."""
+        cfg = self.cfg
+        rates = place_cell_rates(
+            state, self.n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
+        )
+        x = poisson_spikes(rates[None, :], cfg.steps_per_frame, cfg.dt_net_s, self.rng)
+        return x, x[:, 0].sum(0) * (cfg.cells_per_state / self.expected_count)
+
+    def act(self, x: FloatArray) -> tuple[int, FloatArray, FloatArray]:
+        """Run the action neurons on x with the current weights; sample the action; return
+        it with the chosen population's pseudo-derivatives psi and the presynaptic traces."""
+        w = self.backend.weights()
+        n_post = w.shape[0]
+        traj = forward(
+            Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))),
+            x,
+            self.params,
+            self.cfg.bias,
+        )
+        pi = action_probabilities(traj.z[:, 0].sum(0), self.cfg)
+        action = int(self.rng.choice(self.n_actions, p=pi))
+        eps, _ = eligibility_traces(traj, self.params)
+        return action, traj.psi[:, 0] * (self.population == action), eps[:, 0]
+
+
 def run_agent(
-    cfg: AgentConfig, card: dict[str, Any] | None = None, *, progress: bool = False
+    cfg: AgentConfig, card: ModelCard | None = None, *, progress: bool = False
 ) -> RunResult:
     """Train the spiking actor-critic on ``cfg.task`` for ``cfg.episodes`` episodes."""
+    agent = _make_agent(cfg, card)
+    returns: list[float] = []
+    steps: list[int] = []
+    success: list[bool] = []
+    peaks: list[float] = []
+    episodes: Any = range(cfg.episodes)
+    if progress:
+        from tqdm import tqdm
+
+        episodes = tqdm(episodes, desc=f"{cfg.task} {cfg.backend}", unit="episode")
+    for episode in episodes:
+        total, n, ok = _episode(agent, episode, peaks)
+        returns.append(total)
+        steps.append(n)
+        success.append(ok)
+    return _result(agent, returns, steps, success, peaks)
+
+
+def _make_agent(cfg: AgentConfig, card: ModelCard | None) -> _Agent:
     cfg.validate()
-    if cfg.backend == "thermal" and card is None:
-        raise AgentError("backend: 'thermal' needs a model card (--card)")
+    kind = backend_kind(cfg.backend, AgentError)
+    if kind.needs_card and card is None:
+        raise AgentError(f"backend: {cfg.backend!r} needs a model card (--card)")
     rng = np.random.default_rng(cfg.seed)
     env = make_task(cfg.task, max_steps=cfg.max_steps)
     n_states = int(env.observation_space.n)  # type: ignore[attr-defined]
@@ -225,96 +308,71 @@ def run_agent(
     n_pre = n_states * cfg.cells_per_state
     n_post = n_actions * cfg.neurons_per_action
     params = NeuronParams(alpha=float(np.exp(-1 / cfg.tau_m_steps)), beta=0.0)
-    e_ref = params.gamma / params.v_th
-    w0 = np.full((n_post, n_pre), cfg.w_init)
+    settings = cfg.settings()
+    timing = kind.timing(settings, card, cfg.decay_ratio, cfg.steps_per_frame * cfg.dt_net_s)
+    context = BuildContext(
+        w_init=np.full((n_post, n_pre), cfg.w_init),
+        timing=timing,
+        steps_per_frame=cfg.steps_per_frame,
+        e_ref=params.gamma / params.v_th,
+        card=card,
+        rng=rng,
+    )
+    return _Agent(
+        cfg=cfg,
+        env=env,
+        n_states=n_states,
+        n_actions=n_actions,
+        params=params,
+        backend=kind.build(settings, context),
+        timing=timing,
+        w_critic=np.zeros(n_pre),
+        population=np.repeat(np.arange(n_actions), cfg.neurons_per_action),
+        expected_count=cfg.place_rate_hz * cfg.dt_net_s * cfg.steps_per_frame * cfg.cells_per_state,
+        rng=rng,
+    )
 
-    backend: SynapseBackend
-    if cfg.backend == "thermal":
-        assert card is not None
-        tau = mean_delay_s(ThermalKernel.from_card(card))
-        frame_s = tau / cfg.decay_ratio
-        backend = thermal_backend(
-            _scaled_variability(card, cfg.variability),
-            w0,
-            dt_s=frame_s / cfg.steps_per_frame,
-            bits=cfg.bits,
-            w_scale=cfg.w_scale,
-            heater_power_w=cfg.heater_power_w,
-            e_ref=e_ref,
-            pulse_v=cfg.pulse_v,
-            reference_rise_k=cfg.reference_rise_k,
-            levels_per_pulse=cfg.levels_per_pulse,
-            signal_unit=cfg.signal_unit,
-            max_pulses=cfg.max_pulses,
-            variability=cfg.variability > 0,
-            rng=rng,
-        )
-    else:
-        frame_s = cfg.steps_per_frame * cfg.dt_net_s
-        tau = cfg.decay_ratio * frame_s
-        backend = IdealSynapses(w0.copy(), tau, frame_s / cfg.steps_per_frame, cfg.lr, e_ref)
-    expected = cfg.place_rate_hz * cfg.dt_net_s * cfg.steps_per_frame * cfg.cells_per_state
-    w_critic = np.zeros(n_pre)
-    population = np.repeat(np.arange(n_actions), cfg.neurons_per_action)
 
-    def encode(state: int) -> tuple[FloatArray, FloatArray]:
-        """Place-cell spikes x [T, 1, N_pre] of a state and the critic's features phi."""
-        rates = place_cell_rates(
-            state, n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
-        )
-        x = poisson_spikes(rates[None, :], cfg.steps_per_frame, cfg.dt_net_s, rng)
-        return x, x[:, 0].sum(0) * (cfg.cells_per_state / expected)
+def _episode(agent: _Agent, episode: int, peaks: list[float]) -> tuple[float, int, bool]:
+    """One episode of online learning; returns (return, steps, reached the goal)."""
+    cfg, backend = agent.cfg, agent.backend
+    state, _ = agent.env.reset(seed=cfg.seed * 100_003 + episode)
+    backend.reset_trace()
+    total, n, done, ok = 0.0, 0, False, False
+    x, phi = agent.encode(int(state))
+    while not done:
+        action, psi, eps = agent.act(x)
+        backend.accumulate(psi, eps)
+        state, reward, terminated, truncated, info = agent.env.step(action)
+        total += float(reward)
+        n += 1
+        done = bool(terminated or truncated)
+        x_next, phi_next = (x, phi) if terminated else agent.encode(int(state))
+        value, value_next = float(agent.w_critic @ phi), float(agent.w_critic @ phi_next)
+        delta = td_error(float(reward), value, value_next, bool(terminated), cfg.discount)
+        agent.w_critic += cfg.critic_lr * delta * phi / cfg.cells_per_state
+        backend.update(delta, agent.rng)
+        peak = backend.peak_rise_k()
+        if peak is not None:
+            peaks.append(peak)
+        x, phi = x_next, phi_next
+        if done:
+            ok = is_success(float(reward), bool(terminated), info)
+    return total, n, ok
 
-    def act(x: FloatArray) -> tuple[int, FloatArray, FloatArray]:
-        """Run the action neurons on x with the current weights; sample the action; return
-        it with the chosen population's pseudo-derivatives psi and the presynaptic traces."""
-        w = backend.weights()
-        traj = forward(
-            Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))), x, params, cfg.bias
-        )
-        pi = action_probabilities(traj.z[:, 0].sum(0), cfg)
-        action = int(rng.choice(n_actions, p=pi))
-        eps, _ = eligibility_traces(traj, params)
-        return action, traj.psi[:, 0] * (population == action), eps[:, 0]
 
-    returns: list[float] = []
-    steps: list[int] = []
-    success: list[bool] = []
-    peak_rise: list[float] = []
-    episodes = range(cfg.episodes)
-    if progress:
-        from tqdm import tqdm
-
-        episodes = tqdm(episodes, desc=f"{cfg.task} {cfg.backend}", unit="episode")
-    for episode in episodes:
-        state, _ = env.reset(seed=cfg.seed * 100_003 + episode)
-        backend.reset_trace()
-        total, n, done, ok = 0.0, 0, False, False
-        x, phi = encode(int(state))
-        while not done:
-            action, psi, eps = act(x)
-            backend.accumulate(psi, eps)
-            state, reward, terminated, truncated, info = env.step(action)
-            total += float(reward)
-            n += 1
-            done = bool(terminated or truncated)
-            x_next, phi_next = (x, phi) if terminated else encode(int(state))
-            value, value_next = float(w_critic @ phi), float(w_critic @ phi_next)
-            delta = td_error(float(reward), value, value_next, bool(terminated), cfg.discount)
-            w_critic += cfg.critic_lr * delta * phi / cfg.cells_per_state
-            backend.update(delta, rng)
-            if isinstance(backend, ThermalSynapses):
-                peak_rise.append(backend.last_peak_rise_k)
-            x, phi = x_next, phi_next
-            if done:
-                ok = is_success(float(reward), bool(terminated), info)
-        returns.append(total)
-        steps.append(n)
-        success.append(ok)
-
-    energy = backend.energy
-    thermal = cfg.backend == "thermal"
-    pi_final = learned_policy(backend.weights(), cfg, n_states, params, rng)
+def _result(
+    agent: _Agent,
+    returns: list[float],
+    steps: list[int],
+    success: list[bool],
+    peaks: list[float],
+) -> RunResult:
+    cfg, energy = agent.cfg, agent.backend.energy
+    heated = bool(peaks)  # a back-end with heat books heater and programming energy
+    n_synapses = agent.backend.weights().size
+    updates = max(energy.updates, 1)
+    pi_final = learned_policy(agent.backend.weights(), cfg, agent.n_states, agent.params, agent.rng)
     return RunResult(
         config=cfg,
         returns=returns,
@@ -322,17 +380,15 @@ def run_agent(
         success=success,
         episodes_to_criterion=episodes_to_criterion(success),
         final_success_rate=float(np.mean(success[-CRITERION_WINDOW:])),
-        energy_per_update_j=energy.per_update_j() if thermal else None,
-        energy_per_synapse_update_j=energy.per_update_j() / w0.size if thermal else None,
-        heater_energy_per_update_j=energy.heater_j / max(energy.updates, 1) if thermal else None,
-        programming_energy_per_update_j=(
-            energy.programming_j / max(energy.updates, 1) if thermal else None
-        ),
-        frame_s=frame_s,
-        trace_tau_s=tau,
+        energy_per_update_j=energy.per_update_j() if heated else None,
+        energy_per_synapse_update_j=energy.per_update_j() / n_synapses if heated else None,
+        heater_energy_per_update_j=energy.heater_j / updates if heated else None,
+        programming_energy_per_update_j=energy.programming_j / updates if heated else None,
+        frame_s=agent.timing.frame_s,
+        trace_tau_s=agent.timing.trace_tau_s,
         policy_probabilities=pi_final.tolist(),
-        grid=list(task_grid(env)),
-        mean_peak_rise_k=float(np.mean(peak_rise)) if peak_rise else None,
+        grid=list(task_grid(agent.env)),
+        mean_peak_rise_k=float(np.mean(peaks)) if heated else None,
     )
 
 
@@ -367,12 +423,3 @@ def learned_policy(
     pi = action_probabilities(traj.z.sum(0), cfg)  # [S * repeats, A]
     out: FloatArray = pi.reshape(n_states, repeats, -1).mean(1)
     return out
-
-
-def _scaled_variability(card: dict[str, Any], factor: float) -> dict[str, Any]:
-    """The card with its variability figures multiplied by ``factor`` (stuck capped at 1)."""
-    var = dict(card["variability"])
-    for key in ("d2d_sigma_ln_rate", "c2c_sigma_rel"):
-        var[key] = factor * float(var.get(key, 0.0))
-    var["stuck_fraction"] = min(1.0, factor * float(var.get("stuck_fraction", 0.0)))
-    return {**card, "variability": var}

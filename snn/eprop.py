@@ -1,6 +1,8 @@
 """Recurrent LIF/ALIF networks, e-prop eligibility traces and a BPTT reference (numpy).
 
-Dynamics (Bellec et al., Nat Commun 11, 3625 (2020); ARCHITECTURE.md), batch first:
+Dynamics (Bellec et al., Nat Commun 11, 3625 (2020); docs/architecture.md). Arrays are
+**time first**: inputs x [T, B, N_in], states v, a, z, psi [T, B, N], outputs y [T, B, N_out];
+a wrong shape is refused with ``EpropError`` naming the array.
 
     v^{t+1} = alpha v^t + W_rec z^t + W_in x^{t+1} - v_th z^t      (reset: gradient stopped)
     a^{t+1} = rho a^t + z^t,   A^t = v_th + beta a^t,   z^t = H(v^t - A^t)
@@ -27,20 +29,56 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from meshes.files import StageError
+from thermal.modal import leaky_filter
+
 FloatArray = NDArray[np.float64]
+
+
+class EpropError(StageError):
+    """Arrays or parameters that do not fit together; the message names them."""
 
 
 @dataclass(frozen=True)
 class NeuronParams:
-    """LIF/ALIF constants (dt-discretised): alpha = exp(-dt/tau_m), rho = exp(-dt/tau_a)."""
+    """LIF/ALIF constants (dt-discretised): alpha = exp(-dt/tau_m), rho = exp(-dt/tau_a).
+
+    ``beta`` is one value for every neuron or one per neuron (kept as a tuple, so two
+    parameter sets compare by value); 0 = LIF.
+    """
 
     alpha: float = float(np.exp(-1 / 20))
     rho: float = float(np.exp(-1 / 200))
-    beta: FloatArray | float = 0.0  # per neuron; 0 = LIF
+    beta: tuple[float, ...] | float = 0.0
     v_th: float = 1.0
     gamma: float = 0.3
     kappa: float = float(np.exp(-1 / 20))  # readout leak
     n_refractory: int = 0  # steps after a spike with z = 0 and psi = 0
+
+    def __post_init__(self) -> None:
+        beta = np.asarray(self.beta, dtype=float)
+        if beta.ndim > 1 or not np.all(np.isfinite(beta)) or np.any(beta < 0):
+            raise EpropError(f"beta: must be >= 0, one value or one per neuron, got {self.beta}")
+        object.__setattr__(self, "beta", float(beta) if beta.ndim == 0 else tuple(beta.tolist()))
+        for name in ("alpha", "rho", "kappa"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise EpropError(f"{name}: a decay factor in [0, 1), got {value}")
+        if not (np.isfinite(self.v_th) and self.v_th > 0):
+            raise EpropError(f"v_th: must be > 0, got {self.v_th}")
+        if not (np.isfinite(self.gamma) and self.gamma > 0):
+            raise EpropError(f"gamma: must be > 0, got {self.gamma}")
+        n = self.n_refractory
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise EpropError(f"n_refractory: must be an integer >= 0, got {n!r}")
+
+    def beta_array(self, n: int) -> FloatArray:
+        """beta for each of ``n`` neurons."""
+        beta = np.asarray(self.beta, dtype=float)
+        if beta.ndim == 1 and len(beta) != n:
+            raise EpropError(f"beta: {len(beta)} values for {n} neurons")
+        out: FloatArray = np.broadcast_to(beta, (n,))
+        return out
 
 
 @dataclass(frozen=True)
@@ -52,7 +90,8 @@ class Weights:
 
 @dataclass(frozen=True)
 class Trajectory:
-    """Forward pass, time first: x [T, B, N_in], v/a/z/psi [T, B, N], y [T, B, N_out]."""
+    """Forward pass, time first: x [T, B, N_in], v/a/z/psi [T, B, N], y [T, B, N_out], and
+    the parameters it was made with (the gradient functions check them)."""
 
     x: FloatArray
     v: FloatArray
@@ -60,6 +99,34 @@ class Trajectory:
     z: FloatArray
     psi: FloatArray
     y: FloatArray
+    params: NeuronParams
+
+    def check(self, p: NeuronParams) -> None:
+        if p != self.params:
+            raise EpropError("params: differ from the NeuronParams the trajectory was run with")
+
+
+def check_shapes(w: Weights, x: FloatArray, bias: FloatArray | float = 0.0) -> None:
+    """Raise ``EpropError`` unless the weights and inputs x [T, B, N_in] fit together."""
+    n = w.w_rec.shape[0] if w.w_rec.ndim == 2 else -1
+    if w.w_rec.shape != (n, n):
+        raise EpropError(f"w_rec: shape {w.w_rec.shape}, must be square [N, N]")
+    if w.w_in.ndim != 2 or w.w_in.shape[0] != n:
+        raise EpropError(f"w_in: shape {w.w_in.shape}, must be [N, N_in] with N = {n}")
+    if w.w_out.ndim != 2 or w.w_out.shape[1] != n:
+        raise EpropError(f"w_out: shape {w.w_out.shape}, must be [N_out, N] with N = {n}")
+    if np.ndim(x) != 3 or np.shape(x)[2] != w.w_in.shape[1]:
+        raise EpropError(
+            f"x: shape {np.shape(x)}, must be time first [T, B, N_in] with N_in = {w.w_in.shape[1]}"
+        )
+    if np.ndim(bias) > 1 or (np.ndim(bias) == 1 and np.shape(bias) != (n,)):
+        raise EpropError(f"bias: shape {np.shape(bias)}, must be a scalar or [N] with N = {n}")
+
+
+def _check_time_major(name: str, value: FloatArray, like: FloatArray, last: int) -> None:
+    expected = (*like.shape[:2], last)
+    if np.shape(value) != expected:
+        raise EpropError(f"{name}: shape {np.shape(value)}, expected [T, B, {last}] = {expected}")
 
 
 def forward(
@@ -67,9 +134,10 @@ def forward(
 ) -> Trajectory:
     """Run the network on inputs x [T, B, N_in] from rest (v = a = z = 0 before t = 0);
     ``bias`` is a constant input current added to v every step (per neuron or scalar)."""
+    check_shapes(w, x, bias)
     n_t, n_b, _ = x.shape
     n = w.w_rec.shape[0]
-    beta = np.broadcast_to(np.asarray(p.beta, dtype=float), (n,))
+    beta = p.beta_array(n)
     v = np.zeros((n_t, n_b, n))
     a = np.zeros_like(v)
     z = np.zeros_like(v)
@@ -95,7 +163,7 @@ def forward(
         y_prev = p.kappa * y_prev + z_t @ w.w_out.T
         y[t] = y_prev
         z_prev = z_t
-    return Trajectory(x, v, a, z, psi, y)
+    return Trajectory(x, v, a, z, psi, y, p)
 
 
 def pseudo_derivative(v: FloatArray, threshold: FloatArray, p: NeuronParams) -> FloatArray:
@@ -104,22 +172,12 @@ def pseudo_derivative(v: FloatArray, threshold: FloatArray, p: NeuronParams) -> 
     return out
 
 
-def leaky_filter(x: FloatArray, decay: float) -> FloatArray:
-    """y^t = decay y^{t-1} + x^t along axis 0 (time), from y^{-1} = 0.
-
-    A loop over time with whole [B, N] slices: contiguous, and several times faster than
-    scipy.signal.lfilter along a strided axis 0.
-    """
-    out = np.array(x, dtype=float, copy=True)
-    for t in range(1, len(out)):
-        out[t] += decay * out[t - 1]
-    return out
-
-
 def readout_error_signal(
     traj: Trajectory, w: Weights, target: FloatArray, p: NeuronParams
 ) -> FloatArray:
     """dE/dz^t through the leaky readout only: W_out^T sum_{t' >= t} kappa^{t'-t}(y - y*)."""
+    traj.check(p)
+    _check_time_major("target", target, traj.y, traj.y.shape[2])
     return learning_signal(traj.y - target, w.w_out.T, p)
 
 
@@ -155,11 +213,12 @@ def feedback_matrix(
     if mode == "symmetric":
         return w_out.T.copy()
     if mode in ("random", "adaptive"):
-        gen = rng if rng is not None else np.random.default_rng(0)
+        if rng is None:
+            raise EpropError(f"rng: feedback {mode!r} needs a seeded numpy Generator")
         scale = float(np.std(w_out)) or 1.0 / np.sqrt(w_out.shape[1])
-        out: FloatArray = gen.normal(0.0, scale, w_out.T.shape)
+        out: FloatArray = rng.normal(0.0, scale, w_out.T.shape)
         return out
-    raise ValueError(f"feedback: {mode!r} is not one of {FEEDBACK_MODES}")
+    raise EpropError(f"feedback: {mode!r} is not one of {FEEDBACK_MODES}")
 
 
 FEEDBACK_MODES = ("symmetric", "random", "adaptive")
@@ -187,7 +246,7 @@ def bptt_gradients(
     through the readout and the recurrent weights, excluding the neuron's own adaptation.
     """
     n_t, n_b, n = traj.v.shape
-    beta = np.broadcast_to(np.asarray(p.beta, dtype=float), (n,))
+    beta = p.beta_array(n)
     direct = readout_error_signal(traj, w, target, p)
     d_v_next = np.zeros((n_b, n))
     d_a_next = np.zeros((n_b, n))
@@ -222,8 +281,10 @@ def eprop_gradients(
     a scan over [B, N] instead of over [B, N, N_pre]: the result is the same number (tested
     against BPTT to 1e-10), memory O(N (N + N_in) + B N T), never O(B N^2 T).
     """
+    traj.check(p)
+    _check_time_major("learning", learning, traj.v, traj.v.shape[2])
     n_t, n_b, n = traj.v.shape
-    beta = np.broadcast_to(np.asarray(p.beta, dtype=float), (n,))
+    beta = p.beta_array(n)
     signal = learning * traj.psi  # (L psi)_j^t
     if np.any(beta):
         c = p.rho - beta * traj.psi

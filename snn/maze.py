@@ -34,6 +34,8 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
+from meshes.files import StageError
+
 Cell = tuple[int, int]
 
 MAZE_ID = "neohebb/Maze-v0"
@@ -54,7 +56,7 @@ DEFAULT_MAZE = """
 """
 
 
-class MazeError(ValueError):
+class MazeError(StageError):
     """A maze map, task name or environment setting is invalid; the message names it."""
 
 

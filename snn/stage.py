@@ -1,26 +1,36 @@
 """The learning stage: ``run_maze`` (one run -> results.json and pictures) and ``run_sweep``
 (trace decay x seeds and variability x seeds -> sweep.json and error-bar plots).
 
-Sweep runs are cached one file each under ``OUT/.sweep-runs/`` (atomic writes, named by a
-hash of their configuration and card), so an interrupted sweep resumes where it stopped.
+Both record what they learned on (the card's SHA-256 and the settings) in a stage block, so
+``neohebb run`` can tell an up-to-date result from a stale one. Sweep runs are cached one file
+each under ``OUT/.sweep-runs/`` (atomic writes, named by a hash of their configuration and of
+what learning reads from the card), so an interrupted sweep resumes where it stopped; worker
+processes are terminated when the sweep is interrupted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from devicefit.card import read_card
-from meshes.files import staged_output, write_json
-from snn.agent import AgentConfig, AgentError, RunResult, run_agent
+from devicefit.card import ModelCard, read_card
+from meshes.files import (
+    package_version,
+    sha256_file,
+    sha256_json,
+    stage_key,
+    staged_output,
+    write_json,
+    write_json_atomic,
+)
+from snn.agent import AgentConfig, AgentError, RunResult, config_to_json, run_agent
 
 DEFAULT_RATIOS = tuple(float(r) for r in np.logspace(-1, 1.5, 8))  # tau / frame
 DEFAULT_VARIABILITY = (0.0, 1.0, 2.0, 4.0)  # x the card's d2d / c2c / stuck figures
@@ -36,41 +46,85 @@ class SweepConfig:
     variabilities: tuple[float, ...] = DEFAULT_VARIABILITY
     workers: int = 0  # 0 = one per core
 
+    def validate(self) -> None:
+        """Errors name the field (``seeds``, ``ratios``, ...), before anything is written."""
+        if not isinstance(self.enabled, bool):
+            raise AgentError(f"enabled: expected true or false, got {self.enabled!r}")
+        for name, least in (("seeds", 1), ("workers", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise AgentError(f"{name}: expected an integer >= {least}, got {value!r}")
+        for name, positive in (("ratios", True), ("variabilities", False)):
+            values = getattr(self, name)
+            ok = bool(values) and all(
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                and (v > 0 if positive else v >= 0)
+                for v in values
+            )
+            if not ok:
+                kind = "positive" if positive else "non-negative"
+                raise AgentError(
+                    f"{name}: expected a non-empty list of finite {kind} numbers, got "
+                    f"{list(values)!r}"
+                )
+
 
 def sweep_config_from_dict(data: dict[str, Any]) -> SweepConfig:
     """A SweepConfig from a TOML table; errors name the field."""
-    allowed = {"enabled", "seeds", "ratios", "variabilities", "workers"}
+    allowed = {f.name for f in fields(SweepConfig)}
     bad = sorted(set(data) - allowed)
     if bad:
         raise AgentError(f"{bad[0]}: unknown field (allowed: {', '.join(sorted(allowed))})")
-    cfg = SweepConfig()
-    enabled = data.get("enabled", cfg.enabled)
-    if not isinstance(enabled, bool):
-        raise AgentError(f"enabled: expected true or false, got {enabled!r}")
-    ints = {}
-    for key in ("seeds", "workers"):
-        value = data.get(key, getattr(cfg, key))
-        if isinstance(value, bool) or not isinstance(value, int) or value < (key == "seeds"):
-            raise AgentError(f"{key}: expected an integer >= {int(key == 'seeds')}, got {value!r}")
-        ints[key] = value
-    lists = {}
+    values = dict(data)
     for key in ("ratios", "variabilities"):
-        value = data.get(key, list(getattr(cfg, key)))
-        ok = (
-            isinstance(value, list)
-            and value
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        )
-        if not ok or min(value) < 0 or (key == "ratios" and min(value) <= 0):
-            raise AgentError(f"{key}: expected a non-empty list of positive numbers, got {value!r}")
-        lists[key] = tuple(float(v) for v in value)
-    return SweepConfig(
-        enabled, ints["seeds"], lists["ratios"], lists["variabilities"], ints["workers"]
-    )
+        if key in values:
+            if not isinstance(values[key], list):
+                raise AgentError(f"{key}: expected a list of numbers, got {values[key]!r}")
+            values[key] = tuple(values[key])
+    cfg = replace(SweepConfig(), **values)
+    cfg.validate()
+    return cfg
 
 
-def load_card(card_path: str | Path | None) -> dict[str, Any] | None:
+def load_card(card_path: str | Path | None) -> ModelCard | None:
     return None if card_path is None else read_card(card_path)
+
+
+def learning_inputs(card_path: str | Path | None) -> dict[str, str]:
+    """The card a learning result depends on, by content."""
+    return {} if card_path is None else {"model_card.json": sha256_file(card_path)}
+
+
+def maze_key(cfg: AgentConfig, card_path: str | Path | None) -> str:
+    """The key ``results.json`` records for ``cfg`` on the card at ``card_path``."""
+    return stage_key("maze", config_to_json(cfg), learning_inputs(card_path))
+
+
+def sweep_key(base: AgentConfig, sweep: SweepConfig, card_path: str | Path | None) -> str:
+    """The key ``sweep.json`` records."""
+    settings = {"base": config_to_json(base), "sweep": _sweep_settings(sweep)}
+    return stage_key("sweep", settings, learning_inputs(card_path))
+
+
+def _sweep_settings(sweep: SweepConfig) -> dict[str, Any]:
+    """What a sweep's result depends on (not how many workers computed it)."""
+    return {"seeds": sweep.seeds, "ratios": sweep.ratios, "variabilities": sweep.variabilities}
+
+
+def _record(name: str, settings: Any, card_path: str | Path | None) -> dict[str, Any]:
+    """The stage block of a learning output. The card may live in another directory, so its
+    hash enters the key (and is recorded) rather than being checked as a file beside it."""
+    return {
+        "name": name,
+        "code": package_version(),
+        "key": stage_key(name, settings, learning_inputs(card_path)),
+        "inputs": {},
+        "outputs": {},
+        "card": None if card_path is None else str(Path(card_path).resolve()),
+        "card_sha256": None if card_path is None else sha256_file(card_path),
+    }
 
 
 def run_maze(
@@ -82,12 +136,14 @@ def run_maze(
     progress: bool = True,
 ) -> tuple[Path, RunResult]:
     """One training run; writes results.json, learning_curve.png and policy.png to out_dir."""
+    cfg.validate()
     card = load_card(card_path)
     result = run_agent(cfg, card, progress=progress)
     out = Path(out_dir)
-    with staged_output(out) as scratch:
+    with staged_output(out, error=AgentError) as scratch:
         data = result.to_json()
         data["card"] = None if card_path is None else str(Path(card_path).resolve())
+        data["stage"] = _record("maze", config_to_json(cfg), card_path)
         write_json(scratch / "results.json", data)
         if plots:
             from snn.plots import plot_learning_curve, plot_policy
@@ -97,28 +153,24 @@ def run_maze(
     return out, result
 
 
-CACHE_VERSION = 2  # bump when a change to snn/ alters what a run computes or records
+CACHE_VERSION = 3  # bump when a change to snn/ alters what a run computes or records
 
 
-def _card_hash(card: dict[str, Any] | None) -> str:
-    """Hash of what learning reads from a card (not its provenance or timestamps)."""
-    if card is None:
-        return "ideal"
-    used = {k: card[k] for k in ("thermal", "switching", "variability")}
-    return hashlib.sha256(json.dumps(used, sort_keys=True).encode()).hexdigest()
-
-
-def _run_key(cfg: AgentConfig, card_hash: str) -> str:
-    from neohebb import __version__
-
-    text = json.dumps(asdict(cfg), sort_keys=True) + card_hash
-    text += f"|cache {CACHE_VERSION}|neohebb {__version__}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _run_key(cfg: AgentConfig, card: ModelCard | None) -> str:
+    """Cache key of one sweep run: its configuration and what learning reads from the card."""
+    return sha256_json(
+        {
+            "config": config_to_json(cfg),
+            "card": None if card is None else card.content_sha256(),
+            "cache": CACHE_VERSION,
+            "code": package_version(),
+        }
+    )[:16]
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
     return {
-        "config": asdict(result.config),
+        "config": config_to_json(result.config),
         "episodes_to_criterion": result.episodes_to_criterion,
         "final_success_rate": result.final_success_rate,
         "energy_per_update_j": result.energy_per_update_j,
@@ -130,12 +182,28 @@ def _summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _one(cfg: AgentConfig, card: dict[str, Any] | None, path: str) -> dict[str, Any]:
+def _one(job: tuple[AgentConfig, ModelCard | None, str]) -> dict[str, Any]:
+    """Worker: one run, cached atomically at ``path``."""
+    cfg, card, path = job
     summary = _summary(run_agent(cfg, card))
-    tmp = f"{path}.tmp-{os.getpid()}"
-    Path(tmp).write_text(json.dumps(summary))
-    os.replace(tmp, path)
+    write_json_atomic(Path(path), summary)
     return summary
+
+
+def sweep_jobs(base: AgentConfig, sweep: SweepConfig) -> list[tuple[str, float, AgentConfig]]:
+    """(axis, value, configuration) of every run: decay ratios x seeds, and, for a back-end
+    whose settings have a ``variability`` multiplier, variabilities x seeds."""
+    jobs: list[tuple[str, float, AgentConfig]] = []
+    for ratio in sweep.ratios:
+        for s in range(sweep.seeds):
+            jobs.append(("decay", ratio, replace(base, decay_ratio=ratio, seed=base.seed + s)))
+    settings = base.settings()
+    if hasattr(settings, "variability"):
+        for var in sweep.variabilities:
+            varied = replace(base, synapses=replace(settings, variability=var))
+            for s in range(sweep.seeds):
+                jobs.append(("variability", var, replace(varied, seed=base.seed + s)))
+    return jobs
 
 
 def run_sweep(
@@ -150,69 +218,96 @@ def run_sweep(
     """Episodes to criterion vs trace decay (tau / frame) and vs variability, over seeds.
 
     Runs that never reach the criterion count as the episode budget (censored) and are
-    reported as such. Variability is swept only with the thermal back-end (needs a card).
+    reported as such. Variability is swept only with a back-end that has it (thermal).
     """
-    seeds, ratios, variabilities = sweep.seeds, sweep.ratios, sweep.variabilities
-    if seeds < 1:
-        raise AgentError(f"seeds: must be >= 1, got {seeds}")
-    if not ratios or min(ratios) <= 0:
-        raise AgentError(f"ratios: must be > 0, got {ratios}")
+    base.validate()
+    sweep.validate()
     card = load_card(card_path)
-    card_hash = _card_hash(card)
     out = Path(out_dir)
-    cache = out / ".sweep-runs"
-    cache.mkdir(parents=True, exist_ok=True)
-    jobs: list[tuple[str, float, AgentConfig]] = []
-    for ratio in ratios:
-        for s in range(seeds):
-            jobs.append(("decay", ratio, replace(base, decay_ratio=ratio, seed=base.seed + s)))
-    if base.backend == "thermal":
-        for var in variabilities:
-            for s in range(seeds):
-                jobs.append(
-                    ("variability", var, replace(base, variability=var, seed=base.seed + s))
-                )
+    jobs = sweep_jobs(base, sweep)
+    with staged_output(out, error=AgentError) as scratch:
+        cache = out / ".sweep-runs"
+        cache.mkdir(parents=True, exist_ok=True)
+        results = _run_all(jobs, card, cache, sweep.workers, progress)
+        table = _table(base, sweep, jobs, results, card, card_path)
+        table["stage"] = _record(
+            "sweep", {"base": config_to_json(base), "sweep": _sweep_settings(sweep)}, card_path
+        )
+        write_json(scratch / "sweep.json", table)
+        if plots:
+            from snn.plots import plot_sweep
+
+            plot_sweep(table, scratch)
+    return out
+
+
+def _run_all(
+    jobs: list[tuple[str, float, AgentConfig]],
+    card: ModelCard | None,
+    cache: Path,
+    workers: int,
+    progress: bool,
+) -> dict[str, dict[str, Any]]:
+    """Every run's summary by key: from the cache, or computed (in worker processes)."""
     results: dict[str, dict[str, Any]] = {}
-    todo: list[tuple[str, AgentConfig]] = []
+    todo: dict[str, AgentConfig] = {}
     for _, _, cfg in jobs:
-        key = _run_key(cfg, card_hash)
+        key = _run_key(cfg, card)
         path = cache / f"{key}.json"
-        cached = json.loads(path.read_text()) if path.is_file() else None
-        if cached is not None and cached.get("config") == asdict(cfg):
+        cached = _cached(path)
+        if cached is not None and cached.get("config") == config_to_json(cfg):
             results[key] = cached
-        elif key not in {k for k, _ in todo}:
-            todo.append((key, cfg))
-    n_workers = sweep.workers or min(len(todo), os.cpu_count() or 1) or 1
+        else:
+            todo[key] = cfg
     bar = None
     if progress and todo:
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="sweep", unit="run")
-    if n_workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
-            futures = {
-                pool.submit(_one, cfg, card, str(cache / f"{key}.json")): key for key, cfg in todo
-            }
-            try:
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
+    tasks = [(cfg, card, str(cache / f"{key}.json")) for key, cfg in todo.items()]
+    n_workers = min(workers or os.cpu_count() or 1, len(tasks))
+    try:
+        if n_workers > 1:
+            # Pool.__exit__ terminates the workers: an interrupted sweep leaves none behind
+            with get_context("spawn").Pool(n_workers) as pool:
+                for key, summary in zip(todo, pool.imap(_one, tasks), strict=True):
+                    results[key] = summary
                     if bar is not None:
                         bar.update()
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)  # finished runs stay cached
-                raise
-    else:
-        for key, cfg in todo:
-            results[key] = _one(cfg, card, str(cache / f"{key}.json"))
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
+        else:
+            for key, task in zip(todo, tasks, strict=True):
+                results[key] = _one(task)
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _cached(path: Path) -> dict[str, Any] | None:
+    """A cached run summary, or None when absent or unreadable (then it is recomputed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _table(
+    base: AgentConfig,
+    sweep: SweepConfig,
+    jobs: list[tuple[str, float, AgentConfig]],
+    results: dict[str, dict[str, Any]],
+    card: ModelCard | None,
+    card_path: str | Path | None,
+) -> dict[str, Any]:
+    """sweep.json: one row per point of each axis, and the fastest decay ratio."""
     table: dict[str, Any] = {
         "backend": base.backend,
         "task": base.task,
         "episodes": base.episodes,
-        "seeds": seeds,
+        "seeds": sweep.seeds,
         "criterion": "success rate >= 0.9 over a 20-episode window",
         "censored_value": base.episodes,
         "card": None if card_path is None else str(Path(card_path).resolve()),
@@ -221,26 +316,8 @@ def run_sweep(
         points = sorted({x for k, x, _ in jobs if k == kind})
         rows = []
         for x in points:
-            runs = [results[_run_key(c, card_hash)] for k, v, c in jobs if k == kind and v == x]
-            etc = [r["episodes_to_criterion"] for r in runs]
-            censored = [base.episodes if e is None else e for e in etc]
-            rows.append(
-                {
-                    "x": x,
-                    "episodes_to_criterion": etc,
-                    "mean": float(np.mean(censored)),
-                    "sem": float(np.std(censored, ddof=1) / np.sqrt(len(censored)))
-                    if len(censored) > 1
-                    else 0.0,
-                    "reached": sum(e is not None for e in etc),
-                    "final_success_rate": [r["final_success_rate"] for r in runs],
-                    "energy_per_update_j": [r["energy_per_update_j"] for r in runs],
-                    "energy_per_synapse_update_j": [r["energy_per_synapse_update_j"] for r in runs],
-                    "mean_peak_rise_k": [r["mean_peak_rise_k"] for r in runs],
-                    "trace_tau_s": runs[0]["trace_tau_s"],
-                    "frame_s": runs[0]["frame_s"],
-                }
-            )
+            runs = [results[_run_key(c, card)] for k, v, c in jobs if k == kind and v == x]
+            rows.append(_row(x, runs, base.episodes))
         if rows:
             table[kind] = rows
     if "decay" in table:
@@ -250,10 +327,24 @@ def run_sweep(
         # None when no single ratio is fastest (ties, or no run at the best point reached)
         table["fastest_decay_ratio"] = table["decay"][int(best[0])]["x"] if unique else None
         table["fastest_is_intermediate"] = bool(0 < best[0] < len(means) - 1) if unique else None
-    with staged_output(out) as scratch:
-        write_json(scratch / "sweep.json", table)
-        if plots:
-            from snn.plots import plot_sweep
+    return table
 
-            plot_sweep(table, scratch)
-    return out
+
+def _row(x: float, runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
+    etc = [r["episodes_to_criterion"] for r in runs]
+    censored = [budget if e is None else e for e in etc]
+    return {
+        "x": x,
+        "episodes_to_criterion": etc,
+        "mean": float(np.mean(censored)),
+        "sem": float(np.std(censored, ddof=1) / np.sqrt(len(censored)))
+        if len(censored) > 1
+        else 0.0,
+        "reached": sum(e is not None for e in etc),
+        "final_success_rate": [r["final_success_rate"] for r in runs],
+        "energy_per_update_j": [r["energy_per_update_j"] for r in runs],
+        "energy_per_synapse_update_j": [r["energy_per_synapse_update_j"] for r in runs],
+        "mean_peak_rise_k": [r["mean_peak_rise_k"] for r in runs],
+        "trace_tau_s": runs[0]["trace_tau_s"],
+        "frame_s": runs[0]["frame_s"],
+    }

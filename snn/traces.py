@@ -2,24 +2,30 @@
 
 A synapse (j, i) sits in cell (row j, column i) of a crossbar. Its heater power during a
 frame is P_ji^s = p_scale_w * psi_j^s eps_i^s (post pseudo-derivative x pre trace, the LIF
-e-prop eligibility, ARCHITECTURE.md). With a shared-pole Foster kernel the temperature rise at
+e-prop eligibility, docs/architecture.md). With a shared-pole Foster kernel the temperature rise at
 the end of a frame of n steps of dt is, per mode k (exact zero-order hold, a_k = e^{-dt/tau_k}):
 
     dT_ji = sum_k sum_(dr,dc) R_k(dr, dc) (1 - a_k) sum_s a_k^(n-1-s) P_(j-dr)(i-dc)^s
 
 R_k(0, 0) is the self residue, R_k(dr, dc) the crosstalk onto a probe (dr, dc) cells away
-(translation-invariant kernel taken from the centre cell of the model card). The time sum is
-an einsum over the window, the neighbour sum a shift of the whole synapse grid: no loop over
-synapses, and never a [T, N, N_pre] tensor.
+(translation-invariant kernel taken from the centre cell of the model card,
+``meshes.cells.centre_cell``). The per-mode window weights are ``thermal.modal.zoh_weights``.
+The time sum is an einsum over the window, the neighbour sum a shift of the whole synapse
+grid: no loop over synapses, and never a [T, N, N_pre] tensor.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+from thermal.modal import mean_rise_time_s, zoh_weights
+
+if TYPE_CHECKING:
+    from devicefit.card import ModelCard
 
 FloatArray = NDArray[np.float64]
 
@@ -32,32 +38,22 @@ class ThermalKernel:
     residues_k_per_w: dict[tuple[int, int], FloatArray]
 
     @classmethod
-    def from_card(cls, card: dict) -> ThermalKernel:
-        """The centre cell (rows // 2, cols // 2) of a card's array: its heater's effect on
-        every probe, keyed by the probe's (row, col) offset read from the group names
-        ``heater_r{i}_c{j}`` / ``reram_r{i}_c{j}``."""
-        th = card["thermal"]
-        residues = np.asarray(th["residues_k_per_w"], dtype=float)  # [probe, heater, K]
-        heaters = [cell_of(str(n)) for n in th["heaters"]]
-        rows = 1 + max(r for r, _ in heaters)
-        cols = 1 + max(c for _, c in heaters)
-        centre = (rows // 2, cols // 2)
-        if centre not in heaters:
-            raise ValueError(f"thermal.heaters: no heater at the array centre {centre}")
-        h = heaters.index(centre)
-        kernel = {}
-        for p, name in enumerate(th["probes"]):
-            pr, pc = cell_of(str(name))
-            kernel[(pr - centre[0], pc - centre[1])] = residues[p, h]
-        return cls(np.asarray(th["tau_s"], dtype=float), kernel)
+    def from_card(cls, card: ModelCard) -> ThermalKernel:
+        """The card's centre cell: its heater's effect on every probe, keyed by the probe's
+        (row, col) offset from it."""
+        geo, net = card.geometry, card.thermal.network
+        cells = geo.cells()
+        centre = geo.centre()
+        h = cells.index(centre)
+        kernel = {
+            (cell.row - centre.row, cell.col - centre.col): net.residues_k_per_w[p, h]
+            for p, cell in enumerate(cells)
+        }
+        return cls(net.tau_s, kernel)
 
-
-def cell_of(name: str) -> tuple[int, int]:
-    """(row, col) of a group name ending in ``_r{i}_c{j}``."""
-    m = re.search(r"_r(\d+)_c(\d+)$", name)
-    if m is None:
-        raise ValueError(f"thermal: group name {name!r} does not end in _r{{i}}_c{{j}}")
-    return int(m.group(1)), int(m.group(2))
+    def self_mean_delay_s(self) -> float:
+        """Mean rise time of the self term [s] (``thermal.modal.mean_rise_time_s``)."""
+        return mean_rise_time_s(self.tau_s, self.residues_k_per_w[(0, 0)])
 
 
 def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
@@ -76,10 +72,9 @@ def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float)
     zero-order-hold response of mode k to a unit-scale heater power psi eps.
     ``psi`` [T, ..., N_post], ``eps`` [T, ..., N_pre].
     """
-    a = np.exp(-dt_s / np.asarray(tau_s, float))
-    ages = np.arange(len(psi) - 1, -1, -1, dtype=float)
-    weights = (1 - a)[None, :] * a[None, :] ** ages[:, None]  # [T, K]
-    return np.einsum("tk,t...j,t...i->k...ji", weights, psi, eps, optimize=True)
+    weights = zoh_weights(tau_s, dt_s, len(psi))  # [T, K]
+    out: FloatArray = np.einsum("tk,t...j,t...i->k...ji", weights, psi, eps, optimize=True)
+    return out
 
 
 def temperature_rise(heat: FloatArray, kernel: ThermalKernel) -> FloatArray:

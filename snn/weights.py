@@ -1,9 +1,10 @@
 """Weights as differential ReRAM conductance pairs, programmed once per frame.
 
-W_ji = w_scale (G+_ji - G-_ji) / (G_max - G_min). At the end of a frame every synapse whose
-learning signal is non-zero gets one fixed pulse pair (ARCHITECTURE.md: SET or RESET by the
-sign of the signal): signal > 0 SETs G+ and RESETs G-, signal < 0 the reverse, so the pair
-moves W without a common-mode drift to G_max. Each device's change is the card's switching
+W_ji = w_scale (G+_ji - G-_ji) / (G_max - G_min). ``program_frame`` sends one pulse pair to
+every synapse whose learning signal is non-zero (docs/architecture.md: SET or RESET by the
+sign of the signal; the thermal back-end calls it once per pulse pair of a frame's update):
+signal > 0 SETs G+ and RESETs G-, signal < 0 the reverse, so the pair moves W without a
+common-mode drift to G_max. Each device's change is the card's switching
 model at the cell's temperature T_ambient + dT_ji (the thermal eligibility trace):
 
     dG = (G_max - G0)(1 - exp(-m r_set(T, V) t_p))      SET
@@ -87,13 +88,13 @@ def program_frame(
     model: SwitchingModel,
     *,
     bits: int,
-    t_ambient_k: float = 300.0,
+    t_ambient_k: float,
+    rng: np.random.Generator,
     pulse_v: float = 1.0,
     pulse_s: float = 1e-7,
     reset_pulse_s: float | None = None,
     c2c_sigma_rel: float = 0.0,
     stochastic_rounding: bool = False,
-    rng: np.random.Generator | None = None,
 ) -> PairArray:
     """One end-of-frame pulse pair per synapse with a non-zero signal (vectorised).
 
@@ -102,9 +103,6 @@ def program_frame(
     drops every change below half a level. ``reset_pulse_s`` (default ``pulse_s``): RESET
     pulses may be given their own width to balance SET and RESET rates.
     """
-    if rng is None and (c2c_sigma_rel > 0 or stochastic_rounding):
-        raise ValueError("rng: a seeded Generator is needed for c2c noise or stochastic rounding")
-    gen = rng if rng is not None else np.random.default_rng(0)  # unused without randomness
     temperature = t_ambient_k + np.asarray(rise_k, float)
     active = (signal != 0) & ~pairs.stuck
     up = np.asarray(signal > 0)
@@ -116,8 +114,8 @@ def program_frame(
         width = np.where(set_polarity, pulse_s, reset_s)
         dg = model.delta_g_s(temperature, g, set_polarity, pulse_v, width, rate)
         if c2c_sigma_rel > 0:
-            dg = dg * np.maximum(0.0, 1.0 + c2c_sigma_rel * gen.standard_normal(dg.shape))
-        rounding = gen if stochastic_rounding else None
+            dg = dg * np.maximum(0.0, 1.0 + c2c_sigma_rel * rng.standard_normal(dg.shape))
+        rounding = rng if stochastic_rounding else None
         return np.where(active, quantise(g + dg, model, bits, rounding), g)
 
     return PairArray(

@@ -7,11 +7,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshes.files import StageError
+from meshes.info import Group
 from meshes.materials import MATERIALS, Material, known_materials
 from meshes.spec import DeviceSpec, domain_half_widths_nm, domain_top_nm
 
 
-class ThermalError(ValueError):
+class ThermalError(StageError):
     """Bad thermal input (configuration, mesh, materials); the message names the field."""
 
 
@@ -27,7 +29,7 @@ class ThermalConfig:
     shifts_per_decade: float = 3.0  # rational-Krylov expansion points per decade of time
     t_min_s: float | None = None
     t_max_s: float | None = None
-    field_times_s: tuple[float, ...] | None = None  # None: 1%, 10%, 50% of t_max and steady
+    field_times_s: tuple[float, ...] | None = None  # None: 0.1 %, 1 %, 10 % of t_max, steady
     materials: dict[str, dict[str, float]] = field(default_factory=dict)  # overrides by name
     nonlinear_power_w: float | None = None  # if set: steady Newton solve with k(T) at this power
 
@@ -123,29 +125,27 @@ def _material_overrides(value: Any) -> dict[str, dict[str, float]]:
 
 
 def material_table(
-    groups: list[dict[str, Any]], overrides: dict[str, dict[str, float]]
+    groups: tuple[Group, ...] | list[Group], overrides: dict[str, dict[str, float]]
 ) -> dict[str, Material]:
     """Volume group name -> material with the configured overrides applied."""
     table: dict[str, Material] = {}
     for g in groups:
-        if g["dim"] != 3:
+        if g.dim != 3:
             continue
-        name = g.get("material")
-        if name not in MATERIALS:
-            raise ThermalError(f"group {g['name']}: unknown material {name!r}")
-        base = MATERIALS[name]
-        if name in overrides:
-            o = overrides[name]
-            base = Material(
-                name=base.name,
+        if g.material not in MATERIALS:
+            raise ThermalError(f"group {g.name}: unknown material {g.material!r}")
+        base = MATERIALS[g.material]
+        if g.material in overrides:
+            o = overrides[g.material]
+            base = dataclasses.replace(
+                base,
                 k_w_per_m_k=o.get("k_w_per_m_k", base.k_w_per_m_k),
                 rho_kg_per_m3=o.get("rho_kg_per_m3", base.rho_kg_per_m3),
                 cp_j_per_kg_k=o.get("cp_j_per_kg_k", base.cp_j_per_kg_k),
                 k_exponent=o.get("k_exponent", base.k_exponent),
-                thin_film=base.thin_film,
                 source=f"{base.source} (overridden by config: {', '.join(sorted(o))})",
             )
-        table[g["name"]] = base
+        table[g.name] = base
     return table
 
 

@@ -70,8 +70,28 @@ def read_device_mesh(
 ) -> tuple[
     dolfinx.mesh.Mesh, dolfinx.mesh.MeshTags, dolfinx.mesh.MeshTags, dict[str, tuple[int, int]]
 ]:
-    """Read a Gmsh file on rank 0, distribute it, scale coordinates to metres."""
-    data = dolfinx_gmsh.read_from_msh(str(msh), comm, 0, gdim=3)
+    """Read a Gmsh file on rank 0, distribute it, scale coordinates to metres.
+
+    What ``dolfinx.io.gmsh.read_from_msh`` does, but with Gmsh quiet and initialised
+    non-interruptible: its default sets SIGINT to kill the process at once, so Ctrl-C could
+    not remove the stage's staged output.
+    """
+    import gmsh
+
+    if comm.rank == 0:
+        gmsh.initialize(interruptible=False)
+        try:
+            gmsh.option.setNumber("General.Verbosity", 2)
+            gmsh.model.add("device")
+            try:
+                gmsh.merge(str(msh))
+            except Exception as exc:  # Gmsh raises a bare Exception for unreadable files
+                raise ThermalError(f"{msh}: not a readable Gmsh mesh ({exc})") from None
+            data = dolfinx_gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=3)
+        finally:
+            gmsh.finalize()
+    else:
+        data = dolfinx_gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=3)
     mesh = data.mesh
     mesh.geometry.x[:] *= length_unit_m
     if data.cell_tags is None or data.facet_tags is None:

@@ -1,14 +1,17 @@
-"""Modal (Foster) form of a linear thermal network, in numpy only (no dolfinx import).
+"""Foster networks and the first-order filter behind them, in numpy only (no dolfinx import).
 
 A linear network M dT/dt + K T = B P(t) observed through probes y = C T, diagonalised by the
 M-orthonormal eigenvectors of (K, M), is a set of independent first-order modes
 
     dy_k/dt = -lambda_k y_k + sum_h b_kh P_h(t),
-    Z_ph(t) = sum_k c_pk b_kh / lambda_k (1 - e^{-lambda_k t}),
+    Z_ph(t) = sum_k R_phk (1 - e^{-t / tau_k}),   tau_k = 1 / lambda_k,  R_phk = c_pk b_kh tau_k,
 
-i.e. a multi-port Foster network with shared poles tau_k = 1 / lambda_k and residues
-R_phk = c_pk b_kh / lambda_k [K/W] (ARCHITECTURE.md, "Heat"). ``thermal`` produces one from the
-FE matrices by model-order reduction; ``devicefit`` fits lower-order ones of the same form.
+i.e. a multi-port Foster network with shared poles (docs/architecture.md, "Heat").
+``thermal`` produces one from the FE matrices by model-order reduction (``ModalModel``);
+``devicefit`` fits lower-order ones; ``snn`` heats synapses with the card's. All of them
+evaluate it here (``FosterNetwork``, ``zoh_weights``), and every recursion
+y[n] = a y[n-1] + x[n] (a Foster mode under zero-order hold, an e-prop trace, a readout leak)
+is ``leaky_filter``.
 """
 
 from __future__ import annotations
@@ -16,16 +19,84 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.signal
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
 
+def leaky_filter(x: FloatArray, decay: FloatArray | float) -> FloatArray:
+    """y[t] = decay * y[t-1] + x[t] along axis 0 (time), from y[-1] = 0.
+
+    ``decay`` is a scalar or broadcasts against one time slice ``x[t]`` (one decay per mode,
+    say). A loop over time with whole slices: contiguous, and several times faster than
+    ``scipy.signal.lfilter`` along a strided axis 0; never a loop over synapses or modes.
+    """
+    out = np.array(x, dtype=float, copy=True)
+    a = np.asarray(decay, dtype=float)
+    for t in range(1, len(out)):
+        out[t] += a * out[t - 1]
+    return out
+
+
+def zoh_weights(tau_s: FloatArray, dt_s: float, n_steps: int) -> FloatArray:
+    """w[s, k] = (1 - a_k) a_k^(n-1-s), a_k = e^{-dt / tau_k}: the weight of the power held
+    on step s in mode k's state at the end of an n-step window (exact zero-order hold,
+    x_k[n] = a_k x_k[n-1] + (1 - a_k) P[n] unrolled), [n_steps, K]."""
+    a = np.exp(-dt_s / np.asarray(tau_s, dtype=float))
+    ages = np.arange(n_steps - 1, -1, -1, dtype=float)
+    out: FloatArray = (1 - a)[None, :] * a[None, :] ** ages[:, None]
+    return out
+
+
+def mean_rise_time_s(tau_s: FloatArray, residues: FloatArray) -> float:
+    """Mean rise time of one Foster term, sum_k R_k tau_k / sum_k R_k [s]: the area above
+    its normalised step response, int_0^inf (1 - Z(t) / R) dt."""
+    return float(np.sum(residues * tau_s) / np.sum(residues))
+
+
+@dataclass(frozen=True)
+class FosterNetwork:
+    """Shared poles ``tau_s`` [s] (ascending) and residues ``residues_k_per_w`` [probe, heater,
+    pole] [K/W]; ``probes`` and ``heaters`` name the rows and columns."""
+
+    tau_s: FloatArray
+    residues_k_per_w: FloatArray
+    probes: tuple[str, ...]
+    heaters: tuple[str, ...]
+
+    def step_response(self, t_s: FloatArray) -> FloatArray:
+        """Z[t, probe, heater] [K/W]: mean probe rise per watt of a unit step in a heater."""
+        growth = -np.expm1(-np.outer(np.asarray(t_s, dtype=float), 1.0 / self.tau_s))
+        out: FloatArray = np.einsum("tk,phk->tph", growth, self.residues_k_per_w)
+        return out
+
+    def steady_k_per_w(self) -> FloatArray:
+        """R[probe, heater] = Z(t -> infinity) = sum_k R_phk [K/W]."""
+        out: FloatArray = self.residues_k_per_w.sum(axis=2)
+        return out
+
+    def decay_factors(self, dt_s: float) -> FloatArray:
+        """Per-mode discrete-time decay a_k = exp(-dt / tau_k) for a step dt."""
+        out: FloatArray = np.exp(-dt_s / self.tau_s)
+        return out
+
+    def respond(self, power_w: FloatArray, dt_s: float) -> FloatArray:
+        """Probe rises [K] at t = (n + 1) dt for powers ``power_w[n, heater]`` held on
+        [n dt, (n + 1) dt): x_kh[n] = a_k x_kh[n-1] + (1 - a_k) P_h[n] per mode,
+        T_p[n] = sum_kh R_phk x_kh[n], exact (zero-order hold), the whole window at once."""
+        p = np.atleast_2d(np.asarray(power_w, dtype=float))
+        a = self.decay_factors(dt_s)
+        drive = (1.0 - a)[None, :, None] * p[:, None, :]  # [n, K, H]
+        modes = leaky_filter(drive, a[:, None])
+        out: FloatArray = np.einsum("nkh,phk->np", modes, self.residues_k_per_w)
+        return out
+
+
 @dataclass(frozen=True)
 class ModalModel:
-    """Shared-pole modal model: rates ``lambda_k`` [1/s], input ``b`` [mode, heater] and output
-    ``c`` [probe, mode] so that the residues are ``c_pk b_kh / lambda_k`` [K/W]."""
+    """Shared-pole modal model of the FE system: rates ``lambda_k`` [1/s], input ``b``
+    [mode, heater] and output ``c`` [probe, mode]; its Foster form is ``network()``. The
+    factored form is kept because a modal state lifts back to an FE field (thermal fields)."""
 
     rate_per_s: FloatArray
     input_matrix: FloatArray
@@ -45,55 +116,11 @@ class ModalModel:
             tuple(str(h) for h in arrays["heaters"]),
         )
 
-    @property
-    def tau_s(self) -> FloatArray:
-        """Time constants tau_k = 1 / lambda_k [s]."""
-        return 1.0 / self.rate_per_s
-
-    def residues_k_per_w(self) -> FloatArray:
-        """R[probe, heater, mode] = c_pk b_kh / lambda_k [K/W]."""
-        return np.einsum(
-            "pk,kh->phk", self.output_matrix, self.input_matrix / self.rate_per_s[:, None]
+    def network(self) -> FosterNetwork:
+        """The Foster form: tau_k = 1 / lambda_k, R_phk = c_pk b_kh / lambda_k, tau ascending."""
+        order = np.argsort(-self.rate_per_s)
+        rates = self.rate_per_s[order]
+        residues = np.einsum(
+            "pk,kh->phk", self.output_matrix[:, order], self.input_matrix[order] / rates[:, None]
         )
-
-    def steady_k_per_w(self) -> FloatArray:
-        """R[probe, heater] = Z(t -> infinity) = sum_k R_phk [K/W]."""
-        return self.residues_k_per_w().sum(axis=2)
-
-    def step_response(self, t_s: FloatArray) -> FloatArray:
-        """Z[t, probe, heater] [K/W]: mean probe temperature rise per watt of a unit step."""
-        t = np.asarray(t_s, dtype=float)
-        growth = -np.expm1(-np.outer(t, self.rate_per_s))  # 1 - e^{-lambda t}, exact for small t
-        return np.einsum("tk,phk->tph", growth, self.residues_k_per_w())
-
-    def respond(self, power_w: FloatArray, dt_s: float) -> FloatArray:
-        """Probe temperature rises [K] for piecewise-constant heater powers (zero-order hold).
-
-        ``power_w[n, h]`` is held on [n dt, (n+1) dt); returns T[n, probe] at t = (n+1) dt,
-        exact for the modal model:
-        y_k[n+1] = a_k y_k[n] + (1 - a_k) / lambda_k (b P[n])_k,  a_k = e^{-lambda_k dt},
-        evaluated for the whole window at once (``discounted_cumsum``).
-        """
-        p = np.atleast_2d(np.asarray(power_w, dtype=float))
-        n = p.shape[0]
-        decay = np.exp(-self.rate_per_s * dt_s)
-        drive = p @ self.input_matrix.T * (-np.expm1(-self.rate_per_s * dt_s) / self.rate_per_s)
-        modes = discounted_cumsum(drive, decay)  # y[n] after step n, [n, mode]
-        out: FloatArray = modes @ self.output_matrix.T
-        assert out.shape == (n, len(self.probes))
-        return out
-
-
-def discounted_cumsum(x: FloatArray, decay: FloatArray) -> FloatArray:
-    """y[n] = decay * y[n-1] + x[n] along axis 0, one decay per column, y[-1] = 0.
-
-    A first-order IIR filter per distinct decay (``scipy.signal.lfilter``, compiled), applied
-    to all columns sharing it at once: the loop runs over modes, never over time or synapses.
-    """
-    x = np.asarray(x, dtype=float)
-    decay = np.asarray(decay, dtype=float)
-    y = np.empty_like(x)
-    for a in np.unique(decay):
-        cols = decay == a
-        y[:, cols] = scipy.signal.lfilter([1.0], [1.0, -a], x[:, cols], axis=0)
-    return y
+        return FosterNetwork(1.0 / rates, residues, self.probes, self.heaters)

@@ -11,16 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-
-def _neighbour_kind(di: int, dj: int) -> str:
-    if di == dj == 0:
-        return "self"
-    if abs(di) + abs(dj) == 1:
-        return "nearest"
-    if abs(di) == abs(dj) == 1:
-        return "diagonal"
-    return "further"
-
+from meshes.cells import array_cells, centre_cell, neighbour_kind
 
 _KIND_STYLE = {
     "self": ("#d62728", 2.5),
@@ -34,23 +25,21 @@ def plot_impedance(
     times: np.ndarray,
     z: np.ndarray,
     r: np.ndarray,
-    probes: list[str],
+    rows: int,
+    cols: int,
     heaters: list[str],
-    info: dict[str, Any],
     png: Path,
 ) -> None:
     """Left: Z(t) of every probe for the centre heater (log-log). Right: steady R / R_self."""
-    a = info["spec"]["array"]
-    rows, cols = a["rows"], a["cols"]
-    centre = len(heaters) // 2
-    ci, cj = divmod(centre, cols)
+    cells = array_cells(rows, cols)
+    centre_at = centre_cell(rows, cols)
+    centre = cells.index(centre_at)
     fig, (ax, ax_map) = plt.subplots(
         1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.6, 1]}
     )
     seen: set[str] = set()
-    for p in range(len(probes)):
-        pi, pj = divmod(p, cols)
-        kind = _neighbour_kind(pi - ci, pj - cj)
+    for p, cell in enumerate(cells):
+        kind = neighbour_kind(cell.row - centre_at.row, cell.col - centre_at.col)
         colour, width = _KIND_STYLE[kind]
         ax.loglog(
             times,

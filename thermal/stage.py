@@ -3,14 +3,17 @@
 Z[t, probe, heater] is the mean temperature rise of every ReRAM filament per watt of a unit
 power step in every heater, from the rational-Krylov reduced FE model (``thermal.reduce``);
 R[probe, heater] is its steady value. Runs serially or under ``mpiexec`` (rank 0 writes).
+Three steps: ``_setup`` (read and check the device, materials, time grid), ``_solve``
+(assemble, reduce, steady checks) and ``_write`` (files, staged; ``thermal.response`` reads
+them back).
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import time
-from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +21,11 @@ from mpi4py import MPI
 
 import numpy as np
 
-from meshes.files import sha256_file, staged_output, write_json
-from meshes.geometry import cell_names
-from meshes.spec import cell_centre_nm, spec_from_dict
+from meshes.cells import array_cells, centre_cell
+from meshes.files import stage_key, stage_record, staged_output, write_json
+from meshes.info import DeviceInfo, read_device
+from meshes.materials import Material
+from meshes.spec import LENGTH_UNIT_M, cell_centre_nm
 from thermal.config import ThermalConfig, ThermalError, material_table, physical_time_range_s
 from thermal.fe import (
     Domain,
@@ -30,40 +35,53 @@ from thermal.fe import (
     solver_settings,
     steady_state,
 )
+from thermal.modal import FosterNetwork
 from thermal.reduce import ReducedSystem, reduce_system
+from thermal.response import RESPONSE_VERSION
 
 log = logging.getLogger(__name__)
-RESPONSE_VERSION = 1
-
-
-def read_device_info(device_dir: Path) -> dict[str, Any]:
-    """device.json, checked against the mesh it describes."""
-    info_path, msh = device_dir / "device.json", device_dir / "device.msh"
-    for p in (info_path, msh):
-        if not p.is_file():
-            raise ThermalError(f"{p}: missing (run `neohebb mesh --out {device_dir}` first)")
-    try:
-        info: dict[str, Any] = json.loads(info_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ThermalError(f"{info_path}: not valid JSON: {exc}") from exc
-    for key in ("length_unit_m", "groups", "spec", "mesh"):
-        if key not in info:
-            raise ThermalError(f"{info_path}: field '{key}' missing")
-    if sha256_file(msh) != info["mesh"].get("sha256"):
-        raise ThermalError(f"{msh}: does not match the sha256 in device.json (stale or edited)")
-    return info
-
-
-def cell_groups(info: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Heater and ReRAM group names in row-major cell order (``meshes.geometry.cell_names``)."""
-    cells = cell_names(spec_from_dict(info["spec"]))
-    return [heater for _, _, heater, _ in cells], [reram for _, _, _, reram in cells]
 
 
 def shifts_for(t_min_s: float, t_max_s: float, per_decade: float) -> np.ndarray:
     """Expansion points s = 0 and s = 1/tau, tau log-spaced over [t_min, t_max] [1/s]."""
     n = max(2, round(np.log10(t_max_s / t_min_s) * per_decade) + 1)
     return np.concatenate([[0.0], 1.0 / np.geomspace(t_min_s, t_max_s, n)])
+
+
+def stage_inputs(device: DeviceInfo) -> dict[str, str]:
+    """The files the thermal stage reads, with their SHA-256."""
+    return {"device.json": device.json_sha256, "device.msh": device.msh_sha256}
+
+
+def thermal_key(device_dir: str | Path, config: ThermalConfig) -> str:
+    """The key ``thermal.json`` records for ``config`` on the device now in ``device_dir``."""
+    device = read_device(device_dir, ThermalError)
+    return stage_key("thermal", dataclasses.asdict(config), stage_inputs(device))
+
+
+@dataclass(frozen=True)
+class _Setup:
+    device: DeviceInfo
+    materials: dict[str, Material]
+    heaters: list[str]
+    probes: list[str]
+    times: np.ndarray
+
+
+@dataclass
+class _Solution:
+    system: HeatSystem
+    reduced: ReducedSystem
+    network: FosterNetwork
+    z: np.ndarray
+    r: np.ndarray
+    mor_error: float
+    steady_fields: list[Any]
+    balance: list[float]
+    steady_mismatch: float
+    nonlinear: tuple[np.ndarray, list[int]] | None
+    shifts: np.ndarray
+    timing_s: dict[str, float]
 
 
 def run_thermal(
@@ -77,159 +95,264 @@ def run_thermal(
     """Solve the thermal stage on a device directory and write its outputs there."""
     cfg = config or ThermalConfig()
     ddir = Path(device_dir)
-    info = read_device_info(ddir) if comm.rank == 0 else None
-    info = comm.bcast(info, root=0)
-    assert info is not None
-    spec = spec_from_dict(info["spec"])
-    materials = material_table(info["groups"], cfg.materials)
-    heaters, probes = cell_groups(info)
-    t_min, t_max = physical_time_range_s(spec, materials)
+    setup = _setup(ddir, cfg, comm)
+    solution = _solve(setup, cfg, comm, progress and comm.rank == 0)
+    _write(ddir, setup, solution, cfg, comm, plots)
+    if comm.rank == 0:
+        c = _centre_index(setup)
+        log.info(
+            "R self %.4g K/W, model order %d, MOR error %.2g",
+            solution.r[c, c],
+            len(solution.network.tau_s),
+            solution.mor_error,
+        )
+    return ddir
+
+
+def _setup(ddir: Path, cfg: ThermalConfig, comm: MPI.Comm) -> _Setup:
+    """Read and check device.json on rank 0 (broadcast), materials, cells, output times."""
+    device = read_device(ddir, ThermalError) if comm.rank == 0 else None
+    device = comm.bcast(device, root=0)
+    assert device is not None
+    materials = material_table(device.groups, cfg.materials)
+    cells = array_cells(device.spec.array.rows, device.spec.array.cols)
+    t_min, t_max = physical_time_range_s(device.spec, materials)
     t_min = cfg.t_min_s or t_min
     t_max = cfg.t_max_s or t_max
-    times = np.geomspace(
-        t_min, t_max, max(2, round(np.log10(t_max / t_min) * cfg.points_per_decade) + 1)
+    if t_min >= t_max:
+        raise ThermalError(
+            f"thermal.t_min_s: {t_min:g} s must be below t_max = {t_max:g} s (set both)"
+        )
+    n = max(2, round(np.log10(t_max / t_min) * cfg.points_per_decade) + 1)
+    return _Setup(
+        device,
+        materials,
+        [c.heater for c in cells],
+        [c.reram for c in cells],
+        np.geomspace(t_min, t_max, n),
     )
 
+
+def _centre_index(setup: _Setup) -> int:
+    spec = setup.device.spec
+    return setup.heaters.index(centre_cell(spec.array.rows, spec.array.cols).heater)
+
+
+def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _Solution:
+    """Assemble once, reduce, evaluate Z, and check against an exact steady solve."""
     clock = time.perf_counter()
-    mesh, cell_tags, facet_tags, groups = read_device_mesh(
-        ddir / "device.msh", info["length_unit_m"], comm
-    )
-    domain = Domain(mesh, cell_tags, facet_tags, groups, materials)
+    mesh, cell_tags, facet_tags, groups = read_device_mesh(setup.device.msh, LENGTH_UNIT_M, comm)
+    domain = Domain(mesh, cell_tags, facet_tags, groups, setup.materials)
     system = assemble_heat_system(
         domain,
-        heaters,
-        probes,
+        setup.heaters,
+        setup.probes,
         degree=cfg.degree,
         h_top_w_per_m2k=cfg.h_top_w_per_m2k,
         lumped_mass=cfg.mass_matrix == "lumped",
     )
-    t_assembled = time.perf_counter()
-    shifts = shifts_for(t_min, t_max, cfg.shifts_per_decade)
-    reduced = _reduce_with_progress(system, shifts, progress and comm.rank == 0)
-    t_reduced = time.perf_counter()
-    model = reduced.model
-    z = model.step_response(times)
-    r_steady = model.steady_k_per_w()
-    z_half = reduced.model_half.step_response(times)
-    self_r = np.diag(r_steady)
-    mor_error = float(np.max(np.abs(z - z_half) / self_r[None, None, :]))
+    assembled = time.perf_counter()
+    shifts = shifts_for(setup.times[0], setup.times[-1], cfg.shifts_per_decade)
+    reduced = _reduce_with_progress(system, shifts, show)
+    reduced_at = time.perf_counter()
+    network = reduced.model.network()
+    z = network.step_response(setup.times)
+    r = network.steady_k_per_w()
+    z_half = reduced.model_half.network().step_response(setup.times)
+    mor_error = float(np.max(np.abs(z - z_half) / np.diag(r)[None, None, :]))
     r_exact, steady_fields, balance = steady_state(system)
-    steady_mismatch = float(np.max(np.abs(r_exact - r_steady)) / np.max(r_exact))
-    n_dofs = system.space.dofmap.index_map.size_global
-    nonlinear = _nonlinear(system, cfg) if cfg.nonlinear_power_w else None
+    return _Solution(
+        system,
+        reduced,
+        network,
+        z,
+        r,
+        mor_error,
+        steady_fields,
+        balance,
+        float(np.max(np.abs(r_exact - r)) / np.max(r_exact)),
+        _nonlinear(system, cfg) if cfg.nonlinear_power_w else None,
+        shifts,
+        {"assemble": assembled - clock, "reduce": reduced_at - assembled},
+    )
 
-    with ExitStack() as stack:
-        scratch = stack.enter_context(staged_output(ddir)) if comm.rank == 0 else None
-        scratch = comm.bcast(scratch, root=0)
-        assert scratch is not None
-        field_times = _field_times(cfg, times)
-        centre = len(heaters) // 2
-        _write_fields(
-            system, reduced, steady_fields[centre], centre, field_times, scratch / "fields.xdmf"
-        )
-        if plots:
-            from thermal.plots import plot_impedance, plot_temperature_map
 
-            row, col = divmod(centre, spec.array.cols)
-            y_cut = cell_centre_nm(spec, row, col)[1] * info["length_unit_m"]
-            map_png = scratch / "thermal_map.png"
-            plot_temperature_map(
-                system,
-                steady_fields[centre],
-                y_cut,
-                map_png,
-                title=f"steady rise per watt in {heaters[centre]} [K/W], "
-                f"section y = {y_cut * 1e9:.0f} nm",
-            )
-        if comm.rank == 0:
-            arrays: dict[str, np.ndarray] = {
-                "t": times,
-                "Z": z,
-                "R": r_steady,
-                "probes": np.array(probes),
-                "heaters": np.array(heaters),
-                "rate_per_s": model.rate_per_s,
-                "input_matrix": model.input_matrix,
-                "output_matrix": model.output_matrix,
-            }
-            if nonlinear is not None:
-                arrays["R_nonlinear"] = nonlinear[0]
-            np.savez(scratch / "response.npz", **arrays)  # type: ignore[arg-type]
-            if plots:
-                plot_impedance(times, z, r_steady, probes, heaters, info, scratch / "thermal_Z.png")
-            thermal_info = {
-                "schema_version": RESPONSE_VERSION,
-                "device_sha256": info["mesh"]["sha256"],
-                "materials": {
-                    name: {
-                        "material": m.name,
-                        "k_w_per_m_k": m.k_w_per_m_k,
-                        "rho_kg_per_m3": m.rho_kg_per_m3,
-                        "cp_j_per_kg_k": m.cp_j_per_kg_k,
-                        "source": m.source,
-                    }
-                    for name, m in materials.items()
-                },
-                "boundary_conditions": {
-                    "heatsink": f"T = T_ambient = {cfg.t_ambient_k} K (temperature rise 0)",
-                    "top": (
-                        "adiabatic"
-                        if cfg.h_top_w_per_m2k == 0
-                        else f"convective, h = {cfg.h_top_w_per_m2k} W/m^2/K to T_ambient"
-                    ),
-                    "other": "adiabatic",
-                },
-                "element": {
-                    "family": "Lagrange",
-                    "degree": cfg.degree,
-                    "mass_matrix": cfg.mass_matrix,
-                    "n_dofs": n_dofs,
-                },
-                "time_grid": {
-                    "t_min_s": t_min,
-                    "t_max_s": t_max,
-                    "n": len(times),
-                    "points_per_decade": cfg.points_per_decade,
-                },
-                "solver": {
-                    **solver_settings(),
-                    "method": "rational Krylov (Galerkin) reduction",
-                    "shifts_per_s": shifts.tolist(),
-                    "model_order": len(model.rate_per_s),
-                    "mor_rel_error_estimate": mor_error,
-                    "steady_rel_mismatch": steady_mismatch,
-                    "mpi_ranks": comm.size,
-                },
-                "energy_balance": {
-                    "heatsink_flux_over_power": dict(zip(heaters, balance, strict=True))
-                },
-                "fields": {
-                    "file": "fields.xdmf",
-                    "heater": heaters[centre],
-                    "times_s": [*field_times, "steady"],
-                },
-                "nonlinear": None
-                if nonlinear is None
-                else {
-                    "power_w": cfg.nonlinear_power_w,
-                    "model": "k(T) = k_300 (T / 300 K)^k_exponent, steady Newton",
-                    "k_exponent": {m.name: m.k_exponent for m in materials.values()},
-                    "newton_iterations": nonlinear[1],
-                    "R_self_linear_k_per_w": np.diag(r_exact).tolist(),
-                    "R_self_nonlinear_k_per_w": np.diag(nonlinear[0]).tolist(),
-                },
-                "timing_s": {"assemble": t_assembled - clock, "reduce": t_reduced - t_assembled},
-            }
-            write_json(scratch / "thermal.json", thermal_info)
-        comm.barrier()
+def _write(
+    ddir: Path,
+    setup: _Setup,
+    solution: _Solution,
+    cfg: ThermalConfig,
+    comm: MPI.Comm,
+    plots: bool,
+) -> None:
+    """Fields (collective), then response.npz, thermal.json and plots on rank 0, staged."""
+    centre = _centre_index(setup)
+    field_times = _field_times(cfg, setup.times)
     if comm.rank == 0:
-        log.info(
-            "R self %.4g K/W, model order %d, MOR error %.2g",
-            self_r[centre],
-            len(model.rate_per_s),
-            mor_error,
+        with staged_output(ddir, stage="thermal", error=ThermalError) as scratch:
+            _write_collective(scratch, setup, solution, centre, field_times, comm, plots)
+            _write_rank0(scratch, setup, solution, cfg, centre, field_times, plots)
+    else:
+        _write_collective(None, setup, solution, centre, field_times, comm, plots)
+
+
+def _write_collective(
+    scratch: Path | None,
+    setup: _Setup,
+    solution: _Solution,
+    centre: int,
+    field_times: list[float],
+    comm: MPI.Comm,
+    plots: bool,
+) -> None:
+    """The parts every rank takes part in (field file and the section plot)."""
+    scratch = comm.bcast(scratch, root=0)
+    assert scratch is not None
+    _write_fields(
+        solution.system,
+        solution.reduced,
+        solution.steady_fields[centre],
+        centre,
+        field_times,
+        scratch / "fields.xdmf",
+    )
+    if plots:
+        from thermal.plots import plot_temperature_map
+
+        spec = setup.device.spec
+        cell = centre_cell(spec.array.rows, spec.array.cols)
+        y_cut = cell_centre_nm(spec, cell.row, cell.col)[1] * LENGTH_UNIT_M
+        plot_temperature_map(
+            solution.system,
+            solution.steady_fields[centre],
+            y_cut,
+            scratch / "thermal_map.png",
+            title=f"steady rise per watt in {setup.heaters[centre]} [K/W], "
+            f"section y = {y_cut * 1e9:.0f} nm",
         )
-    return ddir
+    comm.barrier()
+
+
+def _write_rank0(
+    scratch: Path,
+    setup: _Setup,
+    solution: _Solution,
+    cfg: ThermalConfig,
+    centre: int,
+    field_times: list[float],
+    plots: bool,
+) -> None:
+    model = solution.reduced.model
+    arrays: dict[str, np.ndarray] = {
+        "t": setup.times,
+        "Z": solution.z,
+        "R": solution.r,
+        "probes": np.array(setup.probes),
+        "heaters": np.array(setup.heaters),
+        "rate_per_s": model.rate_per_s,
+        "input_matrix": model.input_matrix,
+        "output_matrix": model.output_matrix,
+    }
+    if solution.nonlinear is not None:
+        arrays["R_nonlinear"] = solution.nonlinear[0]
+    np.savez(scratch / "response.npz", **arrays)  # type: ignore[arg-type]
+    if plots:
+        from thermal.plots import plot_impedance
+
+        plot_impedance(
+            setup.times,
+            solution.z,
+            solution.r,
+            setup.device.spec.array.rows,
+            setup.device.spec.array.cols,
+            setup.heaters,
+            scratch / "thermal_Z.png",
+        )
+    info = _thermal_json(setup, solution, cfg, centre, field_times)
+    info["stage"] = stage_record(
+        "thermal",
+        dataclasses.asdict(cfg),
+        stage_inputs(setup.device),
+        {"response.npz": scratch / "response.npz"},
+    )
+    write_json(scratch / "thermal.json", info)
+
+
+def _thermal_json(
+    setup: _Setup, solution: _Solution, cfg: ThermalConfig, centre: int, field_times: list[float]
+) -> dict[str, Any]:
+    """Everything thermal.json records but the stage block."""
+    spec = setup.device.spec
+    nonlinear = solution.nonlinear
+    return {
+        "schema_version": RESPONSE_VERSION,
+        "t_ambient_k": cfg.t_ambient_k,
+        "array": {
+            "rows": spec.array.rows,
+            "cols": spec.array.cols,
+            "pitch_m": spec.array.pitch_nm * LENGTH_UNIT_M,
+        },
+        "settings": dataclasses.asdict(cfg),
+        "materials": {
+            name: {
+                "material": m.name,
+                "k_w_per_m_k": m.k_w_per_m_k,
+                "rho_kg_per_m3": m.rho_kg_per_m3,
+                "cp_j_per_kg_k": m.cp_j_per_kg_k,
+                "source": m.source,
+            }
+            for name, m in setup.materials.items()
+        },
+        "boundary_conditions": {
+            "heatsink": f"T = T_ambient = {cfg.t_ambient_k} K (temperature rise 0)",
+            "top": (
+                "adiabatic"
+                if cfg.h_top_w_per_m2k == 0
+                else f"convective, h = {cfg.h_top_w_per_m2k} W/m^2/K to T_ambient"
+            ),
+            "other": "adiabatic",
+        },
+        "element": {
+            "family": "Lagrange",
+            "degree": cfg.degree,
+            "mass_matrix": cfg.mass_matrix,
+            "n_dofs": solution.system.space.dofmap.index_map.size_global,
+        },
+        "time_grid": {
+            "t_min_s": float(setup.times[0]),
+            "t_max_s": float(setup.times[-1]),
+            "n": len(setup.times),
+            "points_per_decade": cfg.points_per_decade,
+        },
+        "solver": {
+            **solver_settings(),
+            "method": "rational Krylov (Galerkin, heater and probe directions) reduction",
+            "shifts_per_s": solution.shifts.tolist(),
+            "model_order": len(solution.network.tau_s),
+            "mor_rel_error_estimate": solution.mor_error,
+            "steady_rel_mismatch": solution.steady_mismatch,
+            "mpi_ranks": solution.system.comm.size,
+        },
+        "energy_balance": {
+            "heatsink_flux_over_power": dict(zip(setup.heaters, solution.balance, strict=True))
+        },
+        "fields": {
+            "file": "fields.xdmf",
+            "heater": setup.heaters[centre],
+            "times_s": [*field_times, "steady"],
+        },
+        "nonlinear": None
+        if nonlinear is None
+        else {
+            "power_w": cfg.nonlinear_power_w,
+            "model": "k(T) = k_300 (T / 300 K)^k_exponent, steady Newton",
+            "k_exponent": {m.name: m.k_exponent for m in setup.materials.values()},
+            "newton_iterations": nonlinear[1],
+            "R_self_linear_k_per_w": np.diag(solution.r).tolist(),
+            "R_self_nonlinear_k_per_w": np.diag(nonlinear[0]).tolist(),
+        },
+        "timing_s": solution.timing_s,
+    }
 
 
 def _reduce_with_progress(system: HeatSystem, shifts: np.ndarray, show: bool) -> ReducedSystem:

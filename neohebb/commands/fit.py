@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 HELP = "fit compact Foster/Cauer thermal models to DIR/response.npz -> DIR/model_card.json"
@@ -14,8 +13,10 @@ ladder of the centre cell's self term, the error of the model-order-reduction ro
 same order, derived figures (R_self, dominant time constants, rise for a heater pulse,
 crosstalk ratios, energy per update) and provenance; plus DIR/fit_thermal.png.
 Settings: the [fit] table of a run configuration (--config): rel_tol, max_poles,
-pulse_power_w, pulse_width_s. --switching CSV fits the temperature-dependent switching
-model (fit_switching.png); variability parameters are representative defaults.
+pulse_power_w, pulse_width_s, switching_csv. --switching CSV fits the temperature-dependent
+switching model (fit_switching.png); variability parameters are representative defaults.
+A fit worse than rel_tol, or a switching CSV the model cannot fit, is refused with the
+figure and the setting to change.
 """
 
 
@@ -27,37 +28,49 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--switching",
         metavar="CSV",
         help="switching measurements to fit (columns temperature_k, g0_s, "
-        "polarity, pulse_v, pulse_s, dg_s); 'example' = the shipped SYNTHETIC "
-        "set; default: the model's default parameters",
+        "polarity, pulse_v, pulse_s, dg_s; SI units); 'example' = the shipped SYNTHETIC "
+        "set; default: [fit] switching_csv of --config, else the model's default parameters",
+    )
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="the --switching CSV is generated, not measured: the card and plots say so",
     )
 
 
 def handle(args: argparse.Namespace) -> int:
-    from devicefit.stage import fit_config_from_dict, run_fit
+    from dataclasses import replace
+    from pathlib import Path
+
+    from devicefit.stage import fit_config_from_dict, run_fit, with_switching_csv
     from neohebb.config import config_table
 
-    config = fit_config_from_dict(config_table(args.config, "fit"))
-    csv = args.switching
-    if csv == "example":
-        from importlib import resources
-
-        csv = str(resources.files("devicefit").joinpath("example_switching.csv"))
-    out = run_fit(args.dir, config, plots=not args.no_plots, switching_csv=csv)
+    base = None if args.config is None else Path(args.config).parent
+    config = fit_config_from_dict(config_table(args.config, "fit"), base=base)
+    if args.switching is not None:
+        config = with_switching_csv(config, args.switching)
+    if args.synthetic:
+        config = replace(config, switching_synthetic=True)
+    out = run_fit(args.dir, config, plots=not args.no_plots)
     print_card_summary(out / "model_card.json")
     return 0
 
 
 def print_card_summary(path: Path) -> None:
     """The card's fit quality and derived figures, one per line."""
-    card = json.loads(path.read_text())
-    th, derived = card["thermal"], card["derived"]
+    from devicefit.card import read_card
+
+    card = read_card(path)
+    th = card.thermal
     print(
-        f"model card {path}: {len(th['tau_s'])} shared poles, "
-        f"max fit error {100 * th['fit_max_rel_error']:.2f} % of R_self"
+        f"model card {path}: {len(th.network.tau_s)} shared poles, "
+        f"max fit error {100 * th.fit_max_rel_error:.2f} % of R_self, "
+        f"T_ambient {th.t_ambient_k:g} K"
     )
-    for key, value in derived.items():
+    for key, value in card.derived.items():
         if isinstance(value, list):
             text = ", ".join(f"{v:.4g}" for v in value)
         else:
             text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {key:<22} {text}")
+    print(f"  switching              {card.switching.source}")

@@ -43,21 +43,33 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def agent_config(args: argparse.Namespace, backend: str) -> AgentConfig:
-    """The [maze] table of --config (or defaults) with the command-line overrides applied."""
+    """The [maze] table of --config (or defaults) with the command-line overrides applied.
+
+    The table's ``synapses`` settings are used when it names the same back-end as the command
+    line (--card: thermal, --trace ideal); otherwise that back-end's defaults.
+    """
     from dataclasses import replace
 
     from neohebb.config import config_table
-    from snn.agent import agent_config_from_dict
+    from snn.agent import AgentError, agent_config_from_dict
 
-    cfg = agent_config_from_dict(config_table(args.config, "maze"))
+    table = dict(config_table(args.config, "maze"))
+    if table.get("backend", "ideal") != backend:
+        table.pop("synapses", None)
+    cfg = agent_config_from_dict({**table, "backend": backend})
     overrides = {
         "task": args.task,
         "decay_ratio": args.tau,
         "episodes": args.episodes,
         "seed": args.seed,
-        "variability": getattr(args, "variability", None),
     }
-    cfg = replace(cfg, backend=backend, **{k: v for k, v in overrides.items() if v is not None})
+    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    variability = getattr(args, "variability", None)
+    if variability is not None:
+        settings = cfg.settings()
+        if not hasattr(settings, "variability"):
+            raise AgentError(f"variability: the {backend} back-end has no device variability")
+        cfg = replace(cfg, synapses=replace(settings, variability=variability))
     cfg.validate()
     return cfg
 

@@ -13,6 +13,8 @@ nominal volumes in m^3, content hash) and DIR/device.png (a cut-away picture).
 SPEC is a device TOML; without it the embedded default (a 3 x 3 array, TiN heater on top of a
 HfO2 ReRAM, 200 nm pitch) is used. `neohebb mesh --print-default > my.toml` gives a commented
 starting point. A bad spec is refused before meshing, naming the field; nothing is written.
+So is a spec whose mesh is estimated above 2 million tetrahedra, unless --force. Meshing in
+an existing DIR removes the later stages' outputs there (they belong to the old device).
 """
 
 
@@ -26,6 +28,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="mesh refinement factor: divides every mesh size (default: spec)",
     )
     parser.add_argument("--no-picture", action="store_true", help="skip device.png")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="mesh even when the estimated size exceeds the limit (several GB in the FE stage)",
+    )
     parser.add_argument(
         "--print-default", action="store_true", help="print the embedded default spec TOML and exit"
     )
@@ -43,7 +50,7 @@ def handle(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     if args.refine is not None:
         spec = spec.with_refine(args.refine)
-    out = build_device(spec, args.out, picture=not args.no_picture)
+    out = build_device(spec, args.out, picture=not args.no_picture, force=args.force)
     print(
         f"device mesh written to {out}/ (device.msh, device.json"
         f"{'' if args.no_picture else ', device.png'})"

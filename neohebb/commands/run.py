@@ -8,7 +8,10 @@ from pathlib import Path
 HELP = "run the whole pipeline (mesh -> thermal -> fit -> maze -> sweep) from a run configuration"
 DESCRIPTION = """\
 Run every stage in order on one device, each writing its files into the run's output
-directory. Without CONFIG the embedded default run is used (default device, results/demo).
+directory. A stage whose outputs are up to date (same settings, same inputs, same code) is
+skipped, so a second run recomputes nothing; after a change, the changed stage and every
+stage after it run again. Without CONFIG the embedded default run is used (default device,
+results/demo).
 `neohebb run --print-default > run.toml` prints it as a starting point.
 """
 
@@ -34,25 +37,27 @@ def handle(args: argparse.Namespace) -> int:
     config = load_run_config(args.config)
     if args.out is not None:
         config = replace(config, out_dir=Path(args.out))
-    out = run_pipeline(config)
+    outcomes = run_pipeline(config)
+    out = config.out_dir
     print(f"pipeline results in {out}/")
-    for f in sorted(out.iterdir()):
-        print(f"  {f.name}")
+    for o in outcomes:
+        print(f"  {o.stage:<8} {o.status}")
     if (out / "model_card.json").is_file():
         from neohebb.commands.fit import print_card_summary
 
         print_card_summary(out / "model_card.json")
-    print_learning_summary(out)
+    done = {o.stage for o in outcomes if o.status != "disabled"}
+    print_learning_summary(out, maze="maze" in done, sweep="sweep" in done)
     return 0
 
 
-def print_learning_summary(out: Path) -> None:
-    """The maze run's and the sweep's headline figures, if the stages ran."""
+def print_learning_summary(out: Path, *, maze: bool, sweep: bool) -> None:
+    """The maze run's and the sweep's headline figures, for the stages of this run."""
     import json
 
-    maze = out / "maze" / "results.json"
-    if maze.is_file():
-        r = json.loads(maze.read_text())
+    results = out / "maze" / "results.json"
+    if maze and results.is_file():
+        r = json.loads(results.read_text())
         c = r["config"]
         energy = r["energy_per_synapse_update_j"]
         print(
@@ -61,8 +66,8 @@ def print_learning_summary(out: Path) -> None:
             f"{c['episodes']}, final success {r['final_success_rate']:.2f}"
             + (f", {energy * 1e12:.3g} pJ per synapse update" if energy is not None else "")
         )
-    sweep = out / "sweep" / "sweep.json"
-    if sweep.is_file():
+    table = out / "sweep" / "sweep.json"
+    if sweep and table.is_file():
         from neohebb.commands.sweep import print_sweep_summary
 
-        print_sweep_summary(sweep)
+        print_sweep_summary(table)

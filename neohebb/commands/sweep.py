@@ -48,6 +48,7 @@ def handle(args: argparse.Namespace) -> int:
         "workers": args.workers,
     }
     sweep = replace(sweep, **{k: v for k, v in overrides.items() if v is not None})
+    sweep.validate()
     out = run_sweep(cfg, args.out, card_path=args.card, sweep=sweep)
     print_sweep_summary(out / "sweep.json")
     return 0

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devicefit.foster import FitError, FosterNetwork, fit_foster, truncate_modal
-from thermal.modal import ModalModel
+from devicefit.errors import FitError
+from devicefit.foster import fit_foster, truncate_modal
+from thermal.modal import FosterNetwork, ModalModel
 
-PROBES, HEATERS = ("reram_a", "reram_b"), ("heater_a", "heater_b")
+PROBES, HEATERS = ("reram_r0_c0", "reram_r0_c1"), ("heater_r0_c0", "heater_r0_c1")
 
 
 def known_network() -> FosterNetwork:
@@ -76,7 +77,7 @@ def test_bad_input_is_named() -> None:
     with pytest.raises(FitError, match="finite"):
         fit_foster(t, z, list(PROBES), list(HEATERS))
     with pytest.raises(FitError, match="own probe"):
-        fit_foster(t, np.ones((10, 2, 2)), ["x", "y"], list(HEATERS))
+        fit_foster(t, np.ones((10, 2, 2)), ["reram_r5_c0", "reram_r5_c1"], list(HEATERS))
 
 
 def test_default_device_fits_within_one_percent_with_at_most_twelve_poles(
@@ -115,9 +116,9 @@ def test_default_device_fits_within_one_percent_with_at_most_twelve_poles(
     assert (free / r_self).min() < -1e-4
     # the model-order-reduction route (truncating the FE modal model to the same order, R
     # kept exact) is clearly worse here: fitting earns its keep
-    modal = ModalModel.from_arrays(dict(data))
+    full = ModalModel.from_arrays(dict(data)).network()
     cut = truncate_modal(
-        modal.tau_s, modal.residues_k_per_w(), len(fit.network.tau_s), modal.probes, modal.heaters
+        full.tau_s, full.residues_k_per_w, len(fit.network.tau_s), full.probes, full.heaters
     )
     cut_err = np.abs(cut.step_response(t) - z) / np.diag(z[-1])[None, None, :]
     assert cut_err.max() > 2 * err.max()

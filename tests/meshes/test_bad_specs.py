@@ -87,7 +87,7 @@ def test_failed_mesh_leaves_existing_output_untouched(tmp_path: Path, monkeypatc
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(device, "_mesh_to_file", boom)
+    monkeypatch.setattr(device, "_mesh_in_child", boom)
     with pytest.raises(KeyboardInterrupt):
         device.build_device(load_spec(None), out, picture=False)
     assert (out / "device.json").read_text() == "earlier"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devicefit.foster import FosterNetwork
 from snn.traces import ThermalKernel, ideal_trace, thermal_trace
+from tests.helpers import synthetic_card
+from thermal.modal import FosterNetwork
 
 
 def activity(
@@ -59,15 +60,7 @@ def test_window_sum_equals_the_card_zero_order_hold() -> None:
 def test_kernel_from_card_maps_probes_to_offsets() -> None:
     rng = np.random.default_rng(3)
     residues = rng.random((9, 9, 2))
-    card = {
-        "thermal": {
-            "tau_s": [1e-9, 1e-8],
-            "residues_k_per_w": residues.tolist(),
-            "probes": [f"reram_r{k // 3}_c{k % 3}" for k in range(9)],
-            "heaters": [f"heater_r{k // 3}_c{k % 3}" for k in range(9)],
-        }
-    }
-    kernel = ThermalKernel.from_card(card)
+    kernel = ThermalKernel.from_card(synthetic_card(3, 3, np.array([1e-9, 1e-8]), residues))
     assert set(kernel.residues_k_per_w) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[4, 4])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 1)], residues[5, 4])
@@ -76,17 +69,8 @@ def test_kernel_from_card_maps_probes_to_offsets() -> None:
 
 def test_kernel_from_card_of_an_even_array_is_centred() -> None:
     """2 x 2 array: the centre is cell (1, 1), so every offset points up or left."""
-    names = [f"r{k // 2}_c{k % 2}" for k in range(4)]
     residues = np.arange(4 * 4 * 1, dtype=float).reshape(4, 4, 1)
-    card = {
-        "thermal": {
-            "tau_s": [1e-9],
-            "residues_k_per_w": residues.tolist(),
-            "probes": [f"reram_{n}" for n in names],
-            "heaters": [f"heater_{n}" for n in names],
-        }
-    }
-    kernel = ThermalKernel.from_card(card)
+    kernel = ThermalKernel.from_card(synthetic_card(2, 2, np.array([1e-9]), residues))
     assert set(kernel.residues_k_per_w) == {(-1, -1), (-1, 0), (0, -1), (0, 0)}
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[3, 3])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, 0)], residues[1, 3])

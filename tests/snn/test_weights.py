@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from devicefit.switching import SwitchingModel
 from snn.weights import PairArray, levels, program_frame, quantise
 
 MODEL = SwitchingModel()
+T0 = 300.0
+NOISELESS = {"t_ambient_k": T0, "rng": np.random.default_rng(0)}  # no noise, nearest level
 
 
 def start(shape: tuple[int, int], bits: int, seed: int = 0) -> PairArray:
@@ -25,7 +26,9 @@ def test_conductances_stay_on_levels_and_in_range() -> None:
     for _ in range(200):
         rise = rng.uniform(0, 200, (20, 30))  # up to 500 K: saturating pulses included
         signal = rng.normal(size=(20, 30)) * (rng.random((20, 30)) < 0.7)
-        pairs = program_frame(pairs, rise, signal, MODEL, bits=bits, c2c_sigma_rel=0.3, rng=rng)
+        pairs = program_frame(
+            pairs, rise, signal, MODEL, bits=bits, t_ambient_k=T0, c2c_sigma_rel=0.3, rng=rng
+        )
         for g in (pairs.g_plus, pairs.g_minus):
             assert np.all(np.min(np.abs(g[..., None] - allowed), axis=-1) < 1e-18)
             assert g.min() >= MODEL.g_min_s and g.max() <= MODEL.g_max_s
@@ -35,7 +38,7 @@ def test_stuck_devices_and_silent_synapses_do_not_move() -> None:
     pairs = start((10, 10), 8)
     signal = np.ones((10, 10))
     signal[:, :3] = 0.0
-    after = program_frame(pairs, np.full((10, 10), 150.0), signal, MODEL, bits=8)
+    after = program_frame(pairs, np.full((10, 10), 150.0), signal, MODEL, bits=8, **NOISELESS)
     frozen = pairs.stuck | (signal == 0)
     np.testing.assert_array_equal(after.g_plus[frozen], pairs.g_plus[frozen])
     np.testing.assert_array_equal(after.g_minus[frozen], pairs.g_minus[frozen])
@@ -49,8 +52,8 @@ def test_hotter_cells_move_more_and_sign_picks_the_device() -> None:
     g = np.full((1, n), 0.5 * (MODEL.g_min_s + MODEL.g_max_s))
     pairs = PairArray(quantise(g, MODEL, 10), quantise(g, MODEL, 10), np.zeros((1, n), bool))
     rise = np.linspace(0, 150, n)[None, :]
-    up = program_frame(pairs, rise, np.ones((1, n)), MODEL, bits=10)
-    down = program_frame(pairs, rise, -np.ones((1, n)), MODEL, bits=10)
+    up = program_frame(pairs, rise, np.ones((1, n)), MODEL, bits=10, **NOISELESS)
+    down = program_frame(pairs, rise, -np.ones((1, n)), MODEL, bits=10, **NOISELESS)
     w_up, w_down = up.weights(MODEL, 1.0)[0], down.weights(MODEL, 1.0)[0]
     assert np.all(np.diff(w_up) >= 0) and w_up[-1] > 10 * max(w_up[0], 1e-12)
     assert np.all(np.diff(w_down) <= 0) and w_down[-1] < 0
@@ -65,8 +68,8 @@ def test_device_to_device_rate_factor_scales_the_switching_rate() -> None:
     fast = PairArray(g, g, np.zeros(shape, bool), np.full(shape, 4.0), np.full(shape, 4.0))
     nominal = PairArray(g, g, np.zeros(shape, bool))
     rise, sig = np.full(shape, 60.0), np.ones(shape)
-    a = program_frame(fast, rise, sig, MODEL, bits=12, pulse_s=1e-7)
-    b = program_frame(nominal, rise, sig, MODEL, bits=12, pulse_s=4e-7)
+    a = program_frame(fast, rise, sig, MODEL, bits=12, pulse_s=1e-7, **NOISELESS)
+    b = program_frame(nominal, rise, sig, MODEL, bits=12, pulse_s=4e-7, **NOISELESS)
     np.testing.assert_allclose(a.g_plus, b.g_plus)
     np.testing.assert_allclose(a.g_minus, b.g_minus)
 
@@ -92,14 +95,41 @@ def test_negative_signal_depresses_hot_cells_most() -> None:
     rise = np.linspace(0, 150, n)[None, :]
     rng = np.random.default_rng(0)
     down = program_frame(
-        pairs, rise, -np.ones((1, n)), MODEL, bits=12, stochastic_rounding=True, rng=rng
+        pairs,
+        rise,
+        -np.ones((1, n)),
+        MODEL,
+        bits=12,
+        t_ambient_k=T0,
+        stochastic_rounding=True,
+        rng=rng,
     )
     w = down.weights(MODEL, 1.0)[0]
     assert np.all(w <= 0) and w[-1] < 10 * min(w[0], -1e-12)
     assert np.all(down.g_plus <= pairs.g_plus) and np.all(down.g_minus >= pairs.g_minus)
 
 
-def test_randomness_without_a_generator_is_refused() -> None:
-    pairs = start((2, 2), 4)
-    with pytest.raises(ValueError, match="rng"):
-        program_frame(pairs, np.zeros((2, 2)), np.ones((2, 2)), MODEL, bits=4, c2c_sigma_rel=0.1)
+def test_the_ambient_temperature_is_the_cards_not_a_constant() -> None:
+    """The same rise on a hotter ambient moves G more (T = T_ambient + dT in the Arrhenius
+    rate): programming reads T_ambient, it does not assume 300 K."""
+    n = 1
+    g = quantise(np.full((1, n), 5.5e-5), MODEL, 14)
+    pairs = PairArray(g, g.copy(), np.zeros((1, n), bool))
+    moved = []
+    for ambient in (300.0, 350.0):
+        out = program_frame(
+            pairs,
+            np.full((1, n), 50.0),
+            np.ones((1, n)),
+            MODEL,
+            bits=14,
+            t_ambient_k=ambient,
+            rng=np.random.default_rng(0),
+        )
+        moved.append(float(out.g_plus[0, 0] - pairs.g_plus[0, 0]))
+    expected = [
+        float(MODEL.delta_g_s(t + 50.0, pairs.g_plus[0, 0], True, 1.0, 1e-7)) for t in (300, 350)
+    ]
+    step = (MODEL.g_max_s - MODEL.g_min_s) / (2**14 - 1)
+    np.testing.assert_allclose(moved, expected, atol=step / 2 + 1e-18)
+    assert moved[1] > 3 * moved[0]

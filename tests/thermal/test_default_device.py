@@ -47,7 +47,9 @@ def test_impedance_is_a_monotone_step_response(default_thermal: Path) -> None:
     data, info = load(default_thermal)
     z, r, t = data["Z"], data["R"], data["t"]
     r_self = np.diag(r)[None, None, :]
-    dense = ModalModel.from_arrays(data).step_response(np.geomspace(t[0], t[-1], 20 * len(t)))
+    dense = (
+        ModalModel.from_arrays(data).network().step_response(np.geomspace(t[0], t[-1], 20 * len(t)))
+    )
     for values in (z, dense):
         assert (values / r_self).min() >= -1e-6
         assert (np.diff(values, axis=0) / r_self).min() >= -1e-6
@@ -61,7 +63,7 @@ def test_impedance_is_a_monotone_step_response(default_thermal: Path) -> None:
 
 
 def test_self_resistance_is_in_the_reference_range(default_thermal: Path) -> None:
-    """ARCHITECTURE.md: a 20 nm TiN heater over a 10 nm-radius HfO2 filament at 200 nm pitch
+    """docs/architecture.md: a 20 nm TiN heater over a 10 nm-radius HfO2 filament at 200 nm pitch
     gave R_self ~ 7.7e5 K/W in an independent quick solve; compact models use 5e5-7.2e5."""
     data, _ = load(default_thermal)
     assert 4e5 < data["R"][4, 4] < 1.2e6

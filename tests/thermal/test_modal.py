@@ -1,10 +1,13 @@
-"""The modal (Foster) model's waveform response is exact superposition of its step response."""
+"""The Foster network (the one home of its evaluation): the waveform response is exact
+superposition of its step response, the leaky filter is the recursion it names, and the
+modal model's Foster form has the residues c b / lambda."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from thermal.modal import ModalModel, discounted_cumsum
+from thermal.modal import ModalModel, leaky_filter, mean_rise_time_s, zoh_weights
 
 
 def random_model(seed: int = 0) -> ModalModel:
@@ -15,32 +18,60 @@ def random_model(seed: int = 0) -> ModalModel:
     )
 
 
-def test_discounted_cumsum_equals_the_recursion() -> None:
+def test_leaky_filter_equals_the_recursion_per_column() -> None:
     rng = np.random.default_rng(1)
-    x = rng.normal(size=(700, 4))  # spans several internal blocks
+    x = rng.normal(size=(700, 4))
     decay = np.array([0.0, 0.5, 0.99, 1.0])
-    y, acc = discounted_cumsum(x, decay), np.zeros(4)
+    y, acc = leaky_filter(x, decay), np.zeros(4)
     for n in range(len(x)):
         acc = decay * acc + x[n]
         np.testing.assert_allclose(y[n], acc, rtol=1e-12, atol=1e-12)
+    # a scalar decay filters every column alike
+    np.testing.assert_allclose(leaky_filter(x, 0.7), leaky_filter(x, np.full(4, 0.7)))
 
 
 def test_piecewise_constant_power_is_superposed_steps() -> None:
     """P(t) = sum_n (P_n - P_{n-1}) step(t - n dt) => T((n+1) dt) = sum of shifted Z."""
-    model = random_model()
+    net = random_model().network()
     rng = np.random.default_rng(2)
     dt, n = 3e-9, 400
     power = rng.uniform(0, 1e-4, size=(n, 3))
-    out = model.respond(power, dt)
+    out = net.respond(power, dt)
     jumps = np.diff(power, axis=0, prepend=0.0)  # [n, heater]
     t_end = (np.arange(n) + 1) * dt
     for k in (0, 17, 399):
         ages = t_end[k] - np.arange(k + 1) * dt
-        z = model.step_response(ages)  # [age, probe, heater]
+        z = net.step_response(ages)  # [age, probe, heater]
         expected = np.einsum("aph,ah->p", z, jumps[: k + 1])
         np.testing.assert_allclose(out[k], expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
 
 
-def test_steady_state_is_the_sum_of_residues() -> None:
+def test_foster_form_of_the_modal_model() -> None:
+    """tau ascending, R_phk = c_pk b_kh / lambda_k, steady state = sum of residues."""
     model = random_model()
-    np.testing.assert_allclose(model.step_response(np.array([1.0]))[0], model.steady_k_per_w())
+    net = model.network()
+    assert np.all(np.diff(net.tau_s) > 0)
+    k = int(np.argmax(model.rate_per_s))  # the fastest mode comes first
+    np.testing.assert_allclose(
+        net.residues_k_per_w[:, :, 0],
+        np.outer(model.output_matrix[:, k], model.input_matrix[k]) / model.rate_per_s[k],
+    )
+    np.testing.assert_allclose(net.step_response(np.array([1.0]))[0], net.steady_k_per_w())
+
+
+def test_zoh_weights_are_the_unrolled_mode_update() -> None:
+    """sum_s w[s, k] P[s] equals x_k after n steps of x = a x + (1 - a) P."""
+    tau, dt = np.array([1e-9, 2e-8]), 1e-9
+    power = np.random.default_rng(3).random(30)
+    a = np.exp(-dt / tau)
+    x = np.zeros(2)
+    for p in power:
+        x = a * x + (1 - a) * p
+    np.testing.assert_allclose(zoh_weights(tau, dt, 30).T @ power, x, rtol=1e-12)
+
+
+def test_mean_rise_time_of_one_pole_is_its_tau() -> None:
+    assert mean_rise_time_s(np.array([5e-9]), np.array([2.0])) == pytest.approx(5e-9)
+    assert mean_rise_time_s(np.array([1e-9, 3e-8]), np.array([3.0, 1.0])) == pytest.approx(
+        (3e-9 + 3e-8) / 4
+    )

@@ -68,7 +68,7 @@ def test_edited_mesh_is_refused(
     with open(d / "device.msh", "a") as fh:
         fh.write("\n")
     assert main(["thermal", str(d)]) == 2
-    assert "does not match the sha256" in capsys.readouterr().err
+    assert "device.msh: changed since `neohebb mesh` wrote device.json" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def bar() -> tuple:
 def test_reduced_fe_matches_series_at_all_times(bar: tuple) -> None:
     _, reduced = bar
     t = np.geomspace(1e-4, 3, 61) * T_SCALE
-    z = reduced.model.step_response(t)  # [t, probe, heater]
+    z = reduced.model.network().step_response(t)  # [t, probe, heater]
     for p, probe in enumerate([(0.0, L / 2), (L / 2, L)]):
         exact = series_z(t, (0.0, L / 2), probe)
         steady = series_z(np.array([1e3 * T_SCALE]), (0.0, L / 2), probe)[0]
@@ -90,8 +90,8 @@ def test_step_response_is_non_negative_and_non_decreasing(bar: tuple) -> None:
     """The heat kernel is positive: the far half's step response never dips below zero and
     never falls (lumped mass, two-sided reduction), on a grid denser than the shifts."""
     _, reduced = bar
-    z = reduced.model.step_response(np.geomspace(1e-6, 3, 2000) * T_SCALE)
-    r_self = reduced.model.steady_k_per_w()[0, 0]
+    z = reduced.model.network().step_response(np.geomspace(1e-6, 3, 2000) * T_SCALE)
+    r_self = reduced.model.network().steady_k_per_w()[0, 0]
     assert z.min() >= -1e-6 * r_self
     assert np.diff(z, axis=0).min() >= -1e-6 * r_self
 
@@ -106,14 +106,15 @@ def test_consistent_mass_undershoots_where_lumped_does_not() -> None:
     for lumped in (False, True):
         system = assemble_heat_system(domain, ["left"], ["right"], lumped_mass=lumped)
         model = reduce_system(system, shifts).model
-        dips[lumped] = model.step_response(t).min() / model.steady_k_per_w()[0, 0]
+        net = model.network()
+        dips[lumped] = net.step_response(t).min() / net.steady_k_per_w()[0, 0]
     assert dips[False] < -1e-8 and dips[True] >= -1e-12, dips
 
 
 def test_slowest_mode_is_the_first_eigenvalue(bar: tuple) -> None:
     """tau_1 = 4 L^2 / (pi^2 a) for the fundamental mode of the bar."""
     _, reduced = bar
-    assert reduced.model.tau_s.max() == pytest.approx(4 * T_SCALE / np.pi**2, rel=1e-3)
+    assert reduced.model.network().tau_s.max() == pytest.approx(4 * T_SCALE / np.pi**2, rel=1e-3)
 
 
 def test_backward_euler_reference_matches_series(bar: tuple) -> None:
@@ -131,7 +132,7 @@ def test_pulse_train_response_by_reduced_model_and_by_time_stepping_agree(bar: t
     dt = 0.01 * T_SCALE
     n = 300
     power = np.where((np.arange(n) // 20) % 2 == 0, 1e-6, 0.0)[:, None]  # 20 on, 20 off
-    modal = reduced.model.respond(power, dt)  # [n, probe], at t = (k + 1) dt
+    modal = reduced.model.network().respond(power, dt)  # [n, probe], at t = (k + 1) dt
     sub = 10  # backward Euler with 10 sub-steps per hold interval
     steps = np.full(n * sub, dt / sub)
     _, fe = fe_transient(system, steps, zero_order_hold(power, dt))
@@ -148,7 +149,7 @@ def test_quadratic_elements_match_series() -> None:
     t = np.geomspace(1e-4, 3, 41) * T_SCALE
     exact = series_z(t, (0.0, L / 2), (L / 2, L))
     steady = series_z(np.array([1e3 * T_SCALE]), (0.0, L / 2), (L / 2, L))[0]
-    assert np.max(np.abs(reduced.model.step_response(t)[:, 1, 0] - exact)) < 0.01 * steady
+    assert np.max(np.abs(reduced.model.network().step_response(t)[:, 1, 0] - exact)) < 0.01 * steady
 
 
 def test_nonlinear_conductivity_matches_kirchhoff_transform() -> None:

@@ -1,0 +1,97 @@
+"""The ``ideal`` back-end: float weights and an exponential eligibility trace.
+
+    E <- lambda^n E + sum_s lambda^(n-1-s) e^s / e_ref,   lambda = exp(-dt / tau),
+    W <- W + lr * signal * E                                      (end of each frame)
+
+The floating-point reference the thermal back-end is compared with.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from meshes.files import StageError
+from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming
+from snn.traces import ideal_trace
+
+if TYPE_CHECKING:
+    from devicefit.card import ModelCard
+
+
+@dataclass(frozen=True)
+class IdealSettings:
+    """Settings of the ideal back-end."""
+
+    lr: float = 0.1  # W += lr * signal * E
+
+    def validate(self, where: str, error: type[StageError]) -> None:
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise error(f"{where}.lr: must be a finite number > 0, got {self.lr}")
+
+
+@dataclass
+class IdealSynapses:
+    """Float weights and an exponential eligibility filter of time constant ``tau_s``."""
+
+    w: FloatArray
+    tau_s: float
+    dt_s: float
+    lr: float
+    e_ref: float
+    energy: Energy = field(default_factory=Energy)
+    _trace: FloatArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._trace = np.zeros_like(self.w)
+
+    def weights(self) -> FloatArray:
+        return self.w
+
+    def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
+        decay = np.exp(-self.dt_s / self.tau_s)
+        frame = ideal_trace(psi, eps, decay) / self.e_ref
+        self._trace = decay ** len(psi) * self._trace + frame
+
+    def trace(self) -> FloatArray:
+        return self._trace
+
+    def update(self, signal: float, rng: np.random.Generator) -> None:
+        self.w = self.w + self.lr * signal * self._trace
+        self.energy.updates += 1
+
+    def reset_trace(self) -> None:
+        self._trace = np.zeros_like(self.w)
+
+    def peak_rise_k(self) -> float | None:
+        return None
+
+
+def _timing(
+    settings: IdealSettings, card: ModelCard | None, decay_ratio: float, frame_s: float
+) -> FrameTiming:
+    """The network's frame; the trace lasts ``decay_ratio`` frames."""
+    return FrameTiming(frame_s, decay_ratio * frame_s)
+
+
+def _build(settings: IdealSettings, ctx: BuildContext) -> IdealSynapses:
+    return IdealSynapses(
+        ctx.w_init.copy(),
+        ctx.timing.trace_tau_s,
+        ctx.timing.frame_s / ctx.steps_per_frame,
+        settings.lr,
+        ctx.e_ref,
+    )
+
+
+KIND = BackendKind(
+    name="ideal",
+    settings_type=IdealSettings,
+    needs_card=False,
+    timing=_timing,
+    build=_build,
+    description="float weights, exponential trace (the floating-point reference)",
+)
