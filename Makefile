@@ -36,7 +36,8 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy meshes thermal devicefit snn neohebb
 
 test: lint typecheck
-	$(PY) -m pytest -m "not slow" --doctest-modules meshes thermal devicefit snn neohebb tests
+	$(PY) -m pytest -m "not slow" --doctest-modules --doctest-glob="*.md" \
+		meshes thermal devicefit snn neohebb tests docs/learning.md
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow tests

@@ -79,7 +79,9 @@ def plot_fit(
     plt.close(fig)
 
 
-def plot_switching(switching: CardSwitching, data: SwitchingData | None, png: Path) -> None:
+def plot_switching(
+    switching: CardSwitching, data: SwitchingData | None, t_ambient_k: float, png: Path
+) -> None:
     """dG of one programming pulse vs temperature for SET and RESET at three G0, with data
     (labelled synthetic when the card says so)."""
     model = switching.model
@@ -117,8 +119,8 @@ def plot_switching(switching: CardSwitching, data: SwitchingData | None, png: Pa
     ax.legend(fontsize=7)
     g0 = 0.5 * (model.g_min_s + model.g_max_s)
     rises = np.linspace(0, 100, 200)
-    base = model.delta_g_s(300.0, g0, True, 1.0, 1e-7)
-    heat = model.delta_g_s(300.0 + rises, g0, True, 1.0, 1e-7) - base
+    base = model.delta_g_s(t_ambient_k, g0, True, 1.0, 1e-7)
+    heat = model.delta_g_s(t_ambient_k + rises, g0, True, 1.0, 1e-7) - base
     ax_lin.plot(rises, heat / window * 100, color="#d62728", label="heat-driven dG (SET)")
     for span in (25.0, 100.0):
         x, y = rises[rises <= span], heat[rises <= span]
@@ -127,7 +129,7 @@ def plot_switching(switching: CardSwitching, data: SwitchingData | None, png: Pa
             rises, slope * rises / window * 100, "--", lw=1, label=f"best line over 0-{span:g} K"
         )
     ax_lin.set_ylim(0, heat.max() / window * 110)
-    ax_lin.set_xlabel("temperature rise above 300 K (the eligibility trace) [K]")
+    ax_lin.set_xlabel(f"temperature rise above {t_ambient_k:g} K (the eligibility trace) [K]")
     ax_lin.set_ylabel("dG(T0 + dT) - dG(T0) [% of window]")
     ax_lin.set_title("is dG proportional to the stored dT?")
     ax_lin.grid(True, alpha=0.3)

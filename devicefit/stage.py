@@ -39,6 +39,7 @@ from devicefit.switching import (
 )
 from meshes.cells import reference_neighbours
 from meshes.files import (
+    directory_lock,
     package_version,
     sha256_file,
     stage_key,
@@ -134,11 +135,16 @@ def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: b
     ``switching_max_rms_rel``, naming the setting to change."""
     cfg = config or FitConfig()
     ddir = Path(device_dir)
+    with directory_lock(ddir, CardError):
+        return _run_fit(ddir, cfg, plots)
+
+
+def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
     response = read_response(ddir, CardError)
     if cfg.switching_csv is not None and not Path(cfg.switching_csv).is_file():
         raise CardError(f"fit.switching_csv: {cfg.switching_csv}: file not found")
     fit, cauer, mor = fit_thermal(response, cfg)
-    switching, switching_data = switching_section(cfg)
+    switching, switching_data = switching_section(cfg, response.t_ambient_k)
     geometry = CardGeometry(response.array.rows, response.array.cols, response.array.pitch_m)
     net = fit.network
     n = len(net.heaters)
@@ -178,7 +184,9 @@ def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: b
             from devicefit.plots import plot_fit, plot_switching
 
             plot_fit(response, net, geometry, cauer, scratch / "fit_thermal.png")
-            plot_switching(switching, switching_data, scratch / "fit_switching.png")
+            plot_switching(
+                switching, switching_data, response.t_ambient_k, scratch / "fit_switching.png"
+            )
     return ddir
 
 
@@ -270,8 +278,11 @@ def derived_figures(net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig) 
     return figures
 
 
-def switching_section(cfg: FitConfig) -> tuple[CardSwitching, SwitchingData | None]:
-    """The card's switching model: fitted to ``cfg.switching_csv``, or the defaults."""
+def switching_section(
+    cfg: FitConfig, t_ambient_k: float
+) -> tuple[CardSwitching, SwitchingData | None]:
+    """The card's switching model: fitted to ``cfg.switching_csv``, or the defaults; its
+    linearity figure is taken at the device's ambient temperature."""
     if cfg.switching_csv is None:
         model = SwitchingModel()
         return CardSwitching(
@@ -282,7 +293,7 @@ def switching_section(cfg: FitConfig) -> tuple[CardSwitching, SwitchingData | No
             rms_rel_residual=None,
             source="default parameters: representative assumptions, not a measured device",
             synthetic=False,
-            linearity=linearity_window(model),
+            linearity=linearity_window(model, t_ambient_k=t_ambient_k),
         ), None
     path = Path(cfg.switching_csv)
     data = read_switching_csv(path)
@@ -300,5 +311,5 @@ def switching_section(cfg: FitConfig) -> tuple[CardSwitching, SwitchingData | No
         rms_rel_residual=fit.rms_rel_residual,
         source=source,
         synthetic=cfg.switching_synthetic,
-        linearity=linearity_window(fit.model),
+        linearity=linearity_window(fit.model, t_ambient_k=t_ambient_k),
     ), data

@@ -315,7 +315,7 @@ def synthetic_measurements(
 def linearity_window(
     model: SwitchingModel,
     *,
-    t_ambient_k: float = 300.0,
+    t_ambient_k: float,
     pulse_v: float = 1.0,
     pulse_s: float = 1e-7,
     tol: float = 0.1,

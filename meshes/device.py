@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from meshes.files import stage_record, staged_output, write_json
+from meshes.files import check_output_dir, stage_record, staged_output, write_json
 from meshes.info import DEVICE_JSON_VERSION, Group, mesh_settings
 from meshes.spec import (
     LENGTH_UNIT_M,
@@ -62,7 +62,7 @@ def build_device(
     """
     validate(spec)
     estimate = check_size(spec, force=force)
-    out = Path(out_dir)
+    out = check_output_dir(out_dir, SpecError)
     with staged_output(out, stage="mesh", error=SpecError) as scratch:
         msh = scratch / "device.msh"
         log.info(

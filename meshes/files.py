@@ -276,6 +276,18 @@ def _acquire(lock: Path, out: Path, error: type[StageError]) -> int:
         os.close(fd)  # the holder removed the file between our open and our lock: again
 
 
+def check_output_dir(out_dir: str | Path, error: type[StageError] = StageError) -> Path:
+    """Refuse, before any work, an output path that is an existing file or whose parent is
+    not a writable directory; returns the resolved path."""
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise error(f"{out}: exists and is not a directory; choose another output directory")
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise error(f"{out}: cannot be created ({parent} is not a writable directory)")
+    return out
+
+
 @contextmanager
 def staged_output(
     out_dir: str | Path, *, stage: str | None = None, error: type[StageError] = StageError
@@ -290,9 +302,7 @@ def staged_output(
     The directory lock is held throughout; scratch directories that a killed run left beside
     ``out_dir`` are removed (nobody else can be writing them while we hold the lock).
     """
-    out = Path(out_dir).resolve()
-    if out.exists() and not out.is_dir():
-        raise error(f"{out}: exists and is not a directory; choose another output directory")
+    out = check_output_dir(out_dir, error)
     with directory_lock(out, error):
         for old in out.parent.glob(f".{out.name}.tmp-*"):
             shutil.rmtree(old, ignore_errors=True)

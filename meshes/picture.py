@@ -6,6 +6,8 @@ filament) and the legend names each region's material.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,8 +42,14 @@ def render_device(
 ) -> None:
     """Write a two-panel PNG of the mesh in ``msh`` (coordinates in nm)."""
     import pyvista as pv
+    from vtkmodules.vtkCommonCore import vtkLogger
 
-    mesh = meshio.read(msh)
+    # Off-screen on a machine without a display VTK first tries X and logs a "bad X server
+    # connection" warning before rendering without it; the picture is unaffected.
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
+
+    with contextlib.redirect_stdout(io.StringIO()):  # meshio's Gmsh reader prints a blank line
+        mesh = meshio.read(msh)
     tets = np.concatenate([c.data for c in mesh.cells if c.type == "tetra"])
     tags = np.concatenate(
         [

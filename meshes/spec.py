@@ -409,7 +409,7 @@ def size_boxes_nm(spec: DeviceSpec) -> list[SizeBox]:
 
 TETRAHEDRA_PER_SIZE_CUBED = 4.9
 """Tetrahedra per h^3 of volume meshed at size h (calibrated on the default device and
-variants: the estimate is within 15 % of Gmsh's count, tests/meshes)."""
+variants: the estimate is within 25 % of Gmsh's count, tests/meshes)."""
 MAX_TETRAHEDRA = 2_000_000
 """Above this estimated count a mesh needs ``force`` (several GB of memory in the FE stage)."""
 

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 2 bad input)."""
+    """Entry point; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
     from meshes.files import StageError
 
     args = build_parser().parse_args(argv)
@@ -61,6 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"neohebb {args.command}: error: {exc}", file=sys.stderr)
         _abort_other_ranks(code=2, show_traceback=False)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"neohebb {args.command}: interrupted; this stage's partial outputs were removed",
+            file=sys.stderr,
+        )
+        _abort_other_ranks(code=130, show_traceback=False)
+        return 130
     except BaseException:
         _abort_other_ranks()
         raise

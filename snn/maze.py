@@ -7,7 +7,10 @@ s = row * cols + col, so one agent runs both tasks. Rewards per step:
 
     r = reward_goal    entering C   (terminated)
     r = reward_trap    entering T   (terminated)
-    r = -step_cost     otherwise    (truncated after max_steps steps)
+    r = -step_cost     otherwise
+
+Episodes are cut by Gymnasium's own ``TimeLimit`` (``max_episode_steps`` at registration and
+in ``make_task``), the same mechanism as for FrozenLake: one time limit for every task.
 
 Bumping into a wall or the edge leaves the mouse where it is and still costs the step.
 
@@ -42,7 +45,8 @@ MAZE_ID = "neohebb/Maze-v0"
 MAZE_CHARS = "#.SCT"
 # FrozenLake's action meanings: (d_row, d_col) for 0 left, 1 down, 2 right, 3 up
 MOVES: tuple[Cell, ...] = ((0, -1), (1, 0), (0, 1), (-1, 0))
-OUTCOMES = ("goal", "trap", "timeout")
+OUTCOMES = ("goal", "trap")
+DEFAULT_MAX_STEPS = 100
 
 DEFAULT_MAZE = """
 ########
@@ -205,7 +209,6 @@ class MazeEnv(gymnasium.Env[Any, Any]):
         reward_goal: float = 1.0,
         reward_trap: float = -1.0,
         step_cost: float = 0.01,
-        max_steps: int = 100,
         render_mode: str | None = None,
     ) -> None:
         self.layout = parse_maze(layout) if isinstance(layout, str) else layout
@@ -214,8 +217,6 @@ class MazeEnv(gymnasium.Env[Any, Any]):
                 raise MazeError(f"{name}: must be finite, got {value}")
         if not (np.isfinite(step_cost) and step_cost >= 0):
             raise MazeError(f"step_cost: must be finite and >= 0, got {step_cost}")
-        if isinstance(max_steps, bool) or int(max_steps) != max_steps or max_steps < 1:
-            raise MazeError(f"max_steps: must be an integer >= 1, got {max_steps}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise MazeError(
                 f"render_mode: {render_mode!r} not supported (allowed: None, "
@@ -224,12 +225,10 @@ class MazeEnv(gymnasium.Env[Any, Any]):
         self.reward_goal = float(reward_goal)
         self.reward_trap = float(reward_trap)
         self.step_cost = float(step_cost)
-        self.max_steps = int(max_steps)
         self.render_mode = render_mode
         self.observation_space = spaces.Discrete(self.layout.rows * self.layout.cols)
         self.action_space = spaces.Discrete(len(MOVES))
         self.cell: Cell = self.layout.start
-        self.steps = 0
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -237,15 +236,14 @@ class MazeEnv(gymnasium.Env[Any, Any]):
         """Mouse back at ``S``; moves are deterministic, so ``seed`` only seeds ``np_random``."""
         super().reset(seed=seed)
         self.cell = self.layout.start
-        self.steps = 0
         return self.layout.state(self.cell), {"outcome": None}
 
     def step(self, action: int) -> tuple[int, SupportsFloat, bool, bool, dict[str, Any]]:
-        """One move; info["outcome"] is "goal", "trap", "timeout" or None (still running)."""
+        """One move; info["outcome"] is "goal", "trap" or None (still running; a time-out is
+        the TimeLimit wrapper's truncation)."""
         if not self.action_space.contains(action):
             raise MazeError(f"action: {action!r} not in 0..{len(MOVES) - 1}")
         self.cell = _neighbour(self.layout.grid, self.cell, int(action))
-        self.steps += 1
         ch = self.layout.grid[self.cell[0]][self.cell[1]]
         outcome: str | None = None
         if ch == "C":
@@ -254,10 +252,7 @@ class MazeEnv(gymnasium.Env[Any, Any]):
             reward, terminated, outcome = self.reward_trap, True, "trap"
         else:
             reward, terminated = -self.step_cost, False
-        truncated = not terminated and self.steps >= self.max_steps
-        if truncated:
-            outcome = "timeout"
-        return self.layout.state(self.cell), reward, terminated, truncated, {"outcome": outcome}
+        return self.layout.state(self.cell), reward, terminated, False, {"outcome": outcome}
 
     def render(self) -> str | None:  # type: ignore[override]
         """With render_mode "ansi": the map with the mouse drawn as ``M``."""
@@ -269,14 +264,17 @@ class MazeEnv(gymnasium.Env[Any, Any]):
 
 
 def register_maze() -> None:
-    """Register ``neohebb/Maze-v0`` with Gymnasium (kwargs go to MazeEnv); safe to repeat."""
+    """Register ``neohebb/Maze-v0`` with Gymnasium (kwargs go to MazeEnv; a TimeLimit of
+    ``DEFAULT_MAX_STEPS``); safe to repeat."""
     if MAZE_ID not in gymnasium.registry:
-        gymnasium.register(id=MAZE_ID, entry_point="snn.maze:MazeEnv")
+        gymnasium.register(
+            id=MAZE_ID, entry_point="snn.maze:MazeEnv", max_episode_steps=DEFAULT_MAX_STEPS
+        )
 
 
 def _make_maze(max_steps: int) -> gymnasium.Env[Any, Any]:
     register_maze()
-    return gymnasium.make(MAZE_ID, max_steps=max_steps)
+    return gymnasium.make(MAZE_ID, max_episode_steps=max_steps)
 
 
 def _make_frozenlake(max_steps: int) -> gymnasium.Env[Any, Any]:

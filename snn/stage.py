@@ -22,6 +22,8 @@ import numpy as np
 
 from devicefit.card import ModelCard, read_card
 from meshes.files import (
+    check_output_dir,
+    directory_lock,
     package_version,
     sha256_file,
     sha256_json,
@@ -137,9 +139,17 @@ def run_maze(
 ) -> tuple[Path, RunResult]:
     """One training run; writes results.json, learning_curve.png and policy.png to out_dir."""
     cfg.validate()
+    out = check_output_dir(out_dir, AgentError)
     card = load_card(card_path)
-    result = run_agent(cfg, card, progress=progress)
-    out = Path(out_dir)
+    with directory_lock(out, AgentError):
+        result = run_agent(cfg, card, progress=progress)
+        _write_maze(out, result, cfg, card_path, plots)
+    return out, result
+
+
+def _write_maze(
+    out: Path, result: RunResult, cfg: AgentConfig, card_path: str | Path | None, plots: bool
+) -> None:
     with staged_output(out, error=AgentError) as scratch:
         data = result.to_json()
         data["card"] = None if card_path is None else str(Path(card_path).resolve())
@@ -150,7 +160,6 @@ def run_maze(
 
             plot_learning_curve(result, scratch / "learning_curve.png")
             plot_policy(result, scratch / "policy.png")
-    return out, result
 
 
 CACHE_VERSION = 3  # bump when a change to snn/ alters what a run computes or records
@@ -222,13 +231,28 @@ def run_sweep(
     """
     base.validate()
     sweep.validate()
+    out = check_output_dir(out_dir, AgentError)
     card = load_card(card_path)
-    out = Path(out_dir)
     jobs = sweep_jobs(base, sweep)
-    with staged_output(out, error=AgentError) as scratch:
+    with directory_lock(out, AgentError):
         cache = out / ".sweep-runs"
         cache.mkdir(parents=True, exist_ok=True)
         results = _run_all(jobs, card, cache, sweep.workers, progress)
+        _write_sweep(out, base, sweep, jobs, results, card, card_path, plots)
+    return out
+
+
+def _write_sweep(
+    out: Path,
+    base: AgentConfig,
+    sweep: SweepConfig,
+    jobs: list[tuple[str, float, AgentConfig]],
+    results: dict[str, dict[str, Any]],
+    card: ModelCard | None,
+    card_path: str | Path | None,
+    plots: bool,
+) -> None:
+    with staged_output(out, error=AgentError) as scratch:
         table = _table(base, sweep, jobs, results, card, card_path)
         table["stage"] = _record(
             "sweep", {"base": config_to_json(base), "sweep": _sweep_settings(sweep)}, card_path
@@ -238,7 +262,6 @@ def run_sweep(
             from snn.plots import plot_sweep
 
             plot_sweep(table, scratch)
-    return out
 
 
 def _run_all(

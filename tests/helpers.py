@@ -51,7 +51,14 @@ def synthetic_card(rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray
         thermal=CardThermal(network, 300.0, 0.0, False, True, None, None),
         derived={},
         switching=CardSwitching(
-            model, EQUATION, None, (), None, "test", False, linearity_window(model)
+            model,
+            EQUATION,
+            None,
+            (),
+            None,
+            "test",
+            False,
+            linearity_window(model, t_ambient_k=300.0),
         ),
         variability=DEFAULT_VARIABILITY,
         provenance={},

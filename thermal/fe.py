@@ -263,7 +263,7 @@ def direct_solver(matrix: PETSc.Mat, comm: MPI.Comm, *, symmetric: bool = True) 
     """Sparse Cholesky by MUMPS: exact to round-off, distributed under MPI.
 
     PETSc here has no hypre; MUMPS factorises an 83k-dof stack in seconds where PETSc's
-    built-in LU took minutes (ARCHITECTURE.md), and one factorisation serves every heater.
+    built-in LU took minutes (docs/architecture.md), and one factorisation serves every heater.
     ``symmetric=False`` (LU) for non-symmetric matrices such as the k(T) Newton Jacobian.
     """
     ksp = PETSc.KSP().create(comm)  # type: ignore[arg-type]  # stubs omit mpi4py comms

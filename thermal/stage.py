@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from mpi4py import MPI
 import numpy as np
 
 from meshes.cells import array_cells, centre_cell
-from meshes.files import stage_key, stage_record, staged_output, write_json
+from meshes.files import directory_lock, stage_key, stage_record, staged_output, write_json
 from meshes.info import DeviceInfo, read_device
 from meshes.materials import Material
 from meshes.spec import LENGTH_UNIT_M, cell_centre_nm
@@ -95,9 +96,10 @@ def run_thermal(
     """Solve the thermal stage on a device directory and write its outputs there."""
     cfg = config or ThermalConfig()
     ddir = Path(device_dir)
-    setup = _setup(ddir, cfg, comm)
-    solution = _solve(setup, cfg, comm, progress and comm.rank == 0)
-    _write(ddir, setup, solution, cfg, comm, plots)
+    with directory_lock(ddir, ThermalError) if comm.rank == 0 else nullcontext():
+        setup = _setup(ddir, cfg, comm)
+        solution = _solve(setup, cfg, comm, progress and comm.rank == 0)
+        _write(ddir, setup, solution, cfg, comm, plots)
     if comm.rank == 0:
         c = _centre_index(setup)
         log.info(

@@ -10,7 +10,6 @@ shared-pole Foster network, exact zero-order hold, the whole window at once.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,13 +18,15 @@ from mpi4py import MPI
 
 import numpy as np
 
-from devicefit.card import network_from_card, read_card
+from devicefit.card import read_card
 from devicefit.stage import run_fit
+from meshes.cells import array_cells, centre_cell
 from meshes.device import build_device
-from meshes.spec import default_spec
+from meshes.info import read_device
+from meshes.spec import LENGTH_UNIT_M, default_spec
 from thermal.config import material_table
 from thermal.fe import Domain, assemble_heat_system, read_device_mesh
-from thermal.stage import cell_groups, run_thermal
+from thermal.stage import run_thermal
 from thermal.transient import fe_transient, zero_order_hold
 
 
@@ -37,15 +38,16 @@ def main() -> None:
         run_thermal(out, plots=False, progress=False)
         run_fit(out, plots=False)
         card = read_card(out / "model_card.json")
-        info = json.loads((out / "device.json").read_text())
-        mesh, cells, facets, groups = read_device_mesh(out / "device.msh", 1e-9, MPI.COMM_WORLD)
-    domain = Domain(mesh, cells, facets, groups, material_table(info["groups"], {}))
-    heaters, probes = cell_groups(info)
-    centre = len(heaters) // 2
+        device = read_device(out)
+        mesh, cells, facets, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, MPI.COMM_WORLD)
+    domain = Domain(mesh, cells, facets, groups, material_table(device.groups, {}))
+    array = array_cells(device.spec.array.rows, device.spec.array.cols)
+    heaters, probes = [c.heater for c in array], [c.reram for c in array]
+    centre = array.index(centre_cell(device.spec.array.rows, device.spec.array.cols))
     power = np.zeros((n, len(heaters)))
     power[(np.arange(n) % 20) < 5, centre] = 1e-4
 
-    net = network_from_card(card)
+    net = card.thermal.network
     repeats = 20
     start = time.perf_counter()
     for _ in range(repeats):

@@ -32,12 +32,14 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
 
+from meshes.cells import array_cells, centre_cell
 from meshes.device import build_device
-from meshes.spec import default_spec
-from thermal.config import material_table, physical_time_range_s
+from meshes.info import read_device
+from meshes.spec import LENGTH_UNIT_M, default_spec
+from thermal.config import ThermalConfig, material_table, physical_time_range_s
 from thermal.fe import Domain, HeatSystem, assemble_heat_system, material_function, read_device_mesh
 from thermal.reduce import reduce_system
-from thermal.stage import cell_groups, shifts_for
+from thermal.stage import shifts_for
 from thermal.transient import fe_transient
 
 
@@ -47,7 +49,7 @@ def project_method(
     start = time.perf_counter()
     system = assemble_heat_system(domain, heaters, probes)
     reduced = reduce_system(system, shifts)
-    z = reduced.model.step_response(times)
+    z = reduced.model.network().step_response(times)
     return z, time.perf_counter() - start, system
 
 
@@ -120,17 +122,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec = default_spec()
         build_device(spec, Path(tmp) / "dev", picture=False)
-        info = json.loads((Path(tmp) / "dev" / "device.json").read_text())
-        mesh, cells, facets, groups = read_device_mesh(
-            Path(tmp) / "dev" / "device.msh", 1e-9, MPI.COMM_WORLD
-        )
-    materials = material_table(info["groups"], {})
+        device = read_device(Path(tmp) / "dev")
+        mesh, cells, facets, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, MPI.COMM_WORLD)
+    materials = material_table(device.groups, {})
     domain = Domain(mesh, cells, facets, groups, materials)
-    heaters, probes = cell_groups(info)
+    array = array_cells(spec.array.rows, spec.array.cols)
+    heaters, probes = [c.heater for c in array], [c.reram for c in array]
     t_min, t_max = physical_time_range_s(spec, materials)
     times = np.geomspace(t_min, t_max, round(np.log10(t_max / t_min) * 20) + 1)
-    shifts = shifts_for(t_min, t_max, 2.0)
-    centre = len(heaters) // 2
+    shifts = shifts_for(t_min, t_max, ThermalConfig().shifts_per_decade)
+    centre = array.index(centre_cell(spec.array.rows, spec.array.cols))
 
     z_project, t_project, system = project_method(domain, heaters, probes, times, shifts)
     n_tut = max(1, min(args.heaters, len(heaters)))

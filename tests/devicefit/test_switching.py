@@ -112,7 +112,7 @@ def test_small_rise_slope_is_the_arrhenius_derivative() -> None:
         (m.g_max_s - g0) * tp * r * (m.ea_set_ev - m.gamma_set_ev_per_v * v) / (K_B_EV * t0**2)
     )
     assert float(numeric) == pytest.approx(float(analytic), rel=2e-3)
-    window = linearity_window(m)
+    window = linearity_window(m, t_ambient_k=t0)
     assert 0 < window["max_rise_k"] < 50  # Arrhenius growth is convex: a narrow window
     errors = list(window["max_line_error_over_range"].values())
     assert errors == sorted(errors)  # wider range, worse line

@@ -111,16 +111,21 @@ def test_goal_and_trap_terminate_with_their_rewards() -> None:
     assert not is_success(float(r), term, info)
 
 
-def test_timeout_truncates_after_max_steps() -> None:
-    env = MazeEnv(CORRIDOR, max_steps=5)
+def test_timeout_is_gymnasiums_time_limit() -> None:
+    """The maze is registered with a TimeLimit, like FrozenLake: one mechanism for both."""
+    register_maze()
+    assert gymnasium.registry[MAZE_ID].max_episode_steps == 100
+    env = gymnasium.make(MAZE_ID, layout=CORRIDOR, max_episode_steps=5)
+    assert isinstance(env, gymnasium.wrappers.TimeLimit)
     env.reset()
     for k in range(1, 6):
         _, _, term, trunc, info = env.step(UP)
         assert not term
         assert trunc == (k == 5)
-        assert info["outcome"] == ("timeout" if k == 5 else None)
+        assert info["outcome"] is None  # no goal, no trap: the time limit cut it
     env.reset()
     assert not env.step(UP)[3]  # reset restarts the count
+    assert make_task("maze", max_steps=7).spec.max_episode_steps == 7
 
 
 def test_render_draws_the_mouse() -> None:
@@ -136,7 +141,6 @@ def test_render_draws_the_mouse() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"max_steps": 0}, "max_steps"),
         ({"step_cost": -0.1}, "step_cost"),
         ({"reward_goal": float("nan")}, "reward_goal"),
         ({"reward_trap": float("inf")}, "reward_trap"),
