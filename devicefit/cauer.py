@@ -20,6 +20,8 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
+from devicefit.errors import FitError
+
 FloatArray = NDArray[np.float64]
 Poly = list[Fraction]  # coefficients, lowest power first
 
@@ -49,7 +51,7 @@ def foster_to_cauer(tau_s: FloatArray, r_k_per_w: FloatArray) -> tuple[FloatArra
     tau = [Fraction(float(x)) for x in tau_s]
     res = [Fraction(float(x)) for x in r_k_per_w]
     if any(x <= 0 for x in tau) or any(x <= 0 for x in res):
-        raise ValueError("foster_to_cauer: needs positive tau and residues (a driving point)")
+        raise FitError("foster_to_cauer: needs positive tau and residues (a driving point)")
     den: Poly = [Fraction(1)]
     for t in tau:
         den = _mul(den, [Fraction(1), t])

@@ -12,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from snn.eprop import EpropError
+
 FloatArray = NDArray[np.float64]
 
 
 def _check_steps(n_steps: int) -> None:
     if isinstance(n_steps, bool) or int(n_steps) != n_steps or n_steps < 1:
-        raise ValueError(f"n_steps: must be an integer >= 1, got {n_steps}")
+        raise EpropError(f"n_steps: must be an integer >= 1, got {n_steps}")
 
 
 def poisson_spikes(
@@ -32,9 +34,9 @@ def poisson_spikes(
     rates = np.asarray(rates_hz, dtype=float)
     _check_steps(n_steps)
     if not (np.isfinite(dt_s) and dt_s > 0):
-        raise ValueError(f"dt_s: must be finite and > 0, got {dt_s}")
+        raise EpropError(f"dt_s: must be finite and > 0, got {dt_s}")
     if not np.all(np.isfinite(rates) & (rates >= 0)):
-        raise ValueError("rates_hz: must be finite and >= 0")
+        raise EpropError("rates_hz: must be finite and >= 0")
     p = np.minimum(1.0, rates * dt_s)
     return (rng.random((int(n_steps), *rates.shape)) < p).astype(float)
 
@@ -48,7 +50,7 @@ def ttfs_spikes(values: ArrayLike, n_steps: int) -> FloatArray:
     x = np.asarray(values, dtype=float)
     _check_steps(n_steps)
     if not np.all((x >= 0) & (x <= 1)):
-        raise ValueError("values: must lie in [0, 1] (no NaN)")
+        raise EpropError("values: must lie in [0, 1] (no NaN)")
     out = np.zeros((int(n_steps), *x.shape))
     fires = x > 0
     t = np.rint((1.0 - x[fires]) * (n_steps - 1)).astype(int)
@@ -70,14 +72,14 @@ def place_cell_rates(
     """
     s = np.asarray(state)
     if not np.issubdtype(s.dtype, np.integer):
-        raise ValueError(f"state: must be integer, got dtype {s.dtype}")
+        raise EpropError(f"state: must be integer, got dtype {s.dtype}")
     if n_states < 1:
-        raise ValueError(f"n_states: must be >= 1, got {n_states}")
+        raise EpropError(f"n_states: must be >= 1, got {n_states}")
     if cells_per_state < 1:
-        raise ValueError(f"cells_per_state: must be >= 1, got {cells_per_state}")
+        raise EpropError(f"cells_per_state: must be >= 1, got {cells_per_state}")
     if np.any((s < 0) | (s >= n_states)):
-        raise ValueError(f"state: must lie in 0..{n_states - 1}")
+        raise EpropError(f"state: must lie in 0..{n_states - 1}")
     if not (rate_hz >= 0 and background_hz >= 0):
-        raise ValueError(f"rate_hz, background_hz: must be >= 0, got {rate_hz}, {background_hz}")
+        raise EpropError(f"rate_hz, background_hz: must be >= 0, got {rate_hz}, {background_hz}")
     owner = np.arange(n_states * cells_per_state) // cells_per_state
     return np.where(owner == s[..., None], float(rate_hz), float(background_hz))

@@ -11,20 +11,22 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from snn.eprop import EpropError
+
 FloatArray = NDArray[np.float64]
 
 
 def _check_lr(lr: float) -> None:
     if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr: must be finite and > 0, got {lr}")
+        raise EpropError(f"lr: must be finite and > 0, got {lr}")
 
 
 def _check_names(params: dict[str, FloatArray], grads: dict[str, FloatArray]) -> None:
     for name, g in grads.items():
         if name not in params:
-            raise ValueError(f"grads[{name!r}]: no parameter of that name")
+            raise EpropError(f"grads[{name!r}]: no parameter of that name")
         if np.shape(g) != params[name].shape:
-            raise ValueError(
+            raise EpropError(
                 f"grads[{name!r}]: shape {np.shape(g)} != parameter shape {params[name].shape}"
             )
 
@@ -68,9 +70,9 @@ class Adam:
         _check_lr(self.lr)
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name}: must lie in [0, 1), got {getattr(self, name)}")
+                raise EpropError(f"{name}: must lie in [0, 1), got {getattr(self, name)}")
         if not self.eps > 0:
-            raise ValueError(f"eps: must be > 0, got {self.eps}")
+            raise EpropError(f"eps: must be > 0, got {self.eps}")
 
     def step(self, params: dict[str, FloatArray], grads: dict[str, FloatArray]) -> None:
         """One Adam step for every parameter that has a gradient, in place."""
@@ -94,5 +96,5 @@ OPTIMISERS: dict[str, type[SGD] | type[Adam]] = {"adam": Adam, "sgd": SGD}
 def make_optimiser(name: str, lr: float) -> SGD | Adam:
     """``"sgd"`` or ``"adam"`` (default betas) with learning rate ``lr``."""
     if name not in OPTIMISERS:
-        raise ValueError(f"optimiser: unknown {name!r} (valid: {', '.join(sorted(OPTIMISERS))})")
+        raise EpropError(f"optimiser: unknown {name!r} (valid: {', '.join(sorted(OPTIMISERS))})")
     return OPTIMISERS[name](lr=lr)

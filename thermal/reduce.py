@@ -26,6 +26,7 @@ import numpy as np
 import scipy.linalg
 from petsc4py import PETSc
 
+from thermal.config import ThermalError
 from thermal.fe import HeatSystem, combine, direct_solver
 from thermal.modal import ModalModel
 
@@ -148,7 +149,10 @@ def _diagonalise(
     """Generalised symmetric eigenproblem K_r phi = lambda M_r phi, phi^T M_r phi = I."""
     rates, phi = scipy.linalg.eigh(k_red, m_red)
     if rates.min() <= 0:
-        raise RuntimeError(f"reduced model is not stable (smallest rate {rates.min():g} 1/s)")
+        raise ThermalError(
+            f"thermal.shifts_per_decade: the reduced model is not stable (smallest rate "
+            f"{rates.min():g} 1/s); the mesh may be degenerate or the basis ill-conditioned"
+        )
     model = ModalModel(
         rate_per_s=rates,
         input_matrix=phi.T @ b_red,
