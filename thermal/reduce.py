@@ -27,7 +27,7 @@ import scipy.linalg
 from petsc4py import PETSc
 
 from thermal.config import ThermalError
-from thermal.fe import HeatSystem, combine, direct_solver
+from thermal.fe import HeatSystem, factorised_shifts
 from thermal.modal import ModalModel
 
 
@@ -62,28 +62,29 @@ def reduce_system(
     comm = system.comm
     shifts = np.asarray(shifts_per_s, dtype=float)
     order = np.concatenate([np.arange(0, len(shifts), 2), np.arange(1, len(shifts), 2)])
-    columns: list[np.ndarray] = []  # owned parts of the orthonormal basis (Euclidean)
-    n_half = 0
     template = system.stiffness.createVecRight()
     rhs_vecs = [*system.loads, *system.probes]  # input and output Krylov directions
-    for count, j in enumerate(order):
-        shifted = combine(system.stiffness, shifts[j], system.mass)
-        ksp = direct_solver(shifted, comm)
-        for b in rhs_vecs:
-            x = template.duplicate()
+    basis_cols = _Basis(template.getLocalSize(), comm, deflation_tol)
+    n_half = 0
+    x = template.duplicate()
+    solvers = factorised_shifts(system.stiffness, system.mass, shifts[order], comm)
+    for count, ksp in enumerate(solvers):
+        block = np.empty((template.getLocalSize(), len(rhs_vecs)))
+        for k, b in enumerate(rhs_vecs):
             ksp.solve(b, x)
-            _append_orthonormal(columns, x.getArray(readonly=True).copy(), comm, deflation_tol)
-        ksp.destroy()
-        shifted.destroy()
+            block[:, k] = x.getArray(readonly=True)
+        basis_cols.extend(block)
         if count == (len(shifts) + 1) // 2 - 1:
-            n_half = len(columns)
+            n_half = basis_cols.size
         if progress is not None:
             progress(1)
+    x.destroy()
 
+    columns = basis_cols.columns()
     basis = []
-    for col in columns:
+    for col in columns.T:
         vec = template.duplicate()
-        vec.setArray(col)  # type: ignore[arg-type]  # stubs want a Sequence
+        vec.setArray(np.ascontiguousarray(col))  # type: ignore[arg-type]  # stubs: Sequence
         basis.append(vec)
     k_red = _project(system.stiffness, basis, columns, comm)
     m_red = _project(system.mass, basis, columns, comm)
@@ -97,48 +98,66 @@ def reduce_system(
     modal_basis = []
     for k in range(phi.shape[1]):
         vec = template.duplicate()
-        vec.set(0.0)
-        vec.maxpy(list(phi[:, k]), basis)
+        vec.setArray(np.ascontiguousarray(columns @ phi[:, k]))  # type: ignore[arg-type]
         modal_basis.append(vec)
     for vec in basis:
         vec.destroy()
     return ReducedSystem(model, modal_basis, half)
 
 
-def _append_orthonormal(
-    columns: list[np.ndarray], x: np.ndarray, comm: MPI.Comm, tol: float
-) -> None:
-    """Block classical Gram-Schmidt, twice (enough for orthogonality to round-off)."""
-    norm0 = np.sqrt(comm.allreduce(float(x @ x), op=MPI.SUM))
-    if norm0 == 0.0:
-        return
-    x = x / norm0
-    if columns:
-        basis = np.column_stack(columns)
+class _Basis:
+    """An orthonormal basis of distributed vectors (the owned rows here), grown in blocks."""
+
+    def __init__(self, n_local: int, comm: MPI.Comm, tol: float) -> None:
+        self.comm, self.tol = comm, tol
+        self.data = np.empty((n_local, 64))
+        self.size = 0
+
+    def columns(self) -> np.ndarray:
+        return self.data[:, : self.size]
+
+    def _norm(self, x: np.ndarray) -> float:
+        return float(np.sqrt(self.comm.allreduce(float(x @ x), op=MPI.SUM)))
+
+    def extend(self, block: np.ndarray) -> None:
+        """Add the directions of ``block`` [n_local, k] not yet spanned: each column scaled to
+        unit norm, block classical Gram-Schmidt twice against the basis (enough for
+        orthogonality to round-off), then column by column within the block; a column whose
+        remainder is below ``tol`` is dropped (deflation)."""
+        norms = np.sqrt(self.comm.allreduce(np.sum(block * block, axis=0), op=MPI.SUM))
+        block = block[:, norms > 0] / norms[norms > 0]
         for _ in range(2):
-            x = x - basis @ comm.allreduce(basis.T @ x, op=MPI.SUM)
-    norm = np.sqrt(comm.allreduce(float(x @ x), op=MPI.SUM))
-    if norm > tol:
-        columns.append(x / norm)
+            v = self.columns()
+            block = block - v @ self.comm.allreduce(v.T @ block, op=MPI.SUM)
+        for x in block.T:
+            v = self.columns()
+            for _ in range(2):
+                x = x - v @ self.comm.allreduce(v.T @ x, op=MPI.SUM)
+            norm = self._norm(x)
+            if norm > self.tol:
+                if self.size == self.data.shape[1]:
+                    self.data = np.concatenate([self.data, np.empty_like(self.data)], axis=1)
+                self.data[:, self.size] = x / norm
+                self.size += 1
 
 
 def _project(
-    matrix: PETSc.Mat, basis: list[PETSc.Vec], columns: list[np.ndarray], comm: MPI.Comm
+    matrix: PETSc.Mat, basis: list[PETSc.Vec], columns: np.ndarray, comm: MPI.Comm
 ) -> np.ndarray:
     """V^T A V (symmetrised against round-off)."""
-    images = []
-    for vec in basis:
-        y = vec.duplicate()
+    images = np.empty_like(columns)
+    y = basis[0].duplicate()
+    for k, vec in enumerate(basis):
         matrix.mult(vec, y)
-        images.append(y.getArray(readonly=True).copy())
-        y.destroy()
-    reduced = _dots(columns, images, comm)
+        images[:, k] = y.getArray(readonly=True)
+    y.destroy()
+    reduced = _dots(columns, list(images.T), comm)
     return 0.5 * (reduced + reduced.T)
 
 
-def _dots(columns: list[np.ndarray], others: list[np.ndarray], comm: MPI.Comm) -> np.ndarray:
-    """[len(columns), len(others)] Euclidean products of distributed vectors."""
-    local = np.column_stack(columns).T @ np.column_stack(others)
+def _dots(columns: np.ndarray, others: list[np.ndarray], comm: MPI.Comm) -> np.ndarray:
+    """[n_columns, len(others)] Euclidean products of distributed vectors."""
+    local = columns.T @ np.column_stack(others)
     out: np.ndarray = comm.allreduce(local, op=MPI.SUM)
     return out
 
