@@ -16,9 +16,10 @@ synthetic flag), ``variability``, ``provenance`` and ``stage`` (input hashes). V
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 from devicefit.errors import CardError
 from devicefit.switching import SwitchingModel, check_switching_model
 from meshes.cells import Cell, array_cells, centre_cell
-from meshes.files import read_json_object, sha256_file
+from meshes.files import sha256_json
 from thermal.modal import FosterNetwork
 
 SCHEMA_VERSION = 2
@@ -107,6 +108,42 @@ class Variability:
         )
 
 
+@dataclass(frozen=True)
+class DerivedFigures:
+    """Figures a designer asks for, of the centre cell (``devicefit.stage.derived_figures``);
+    a crosstalk figure is None where the array has no such neighbour."""
+
+    cell: str
+    r_self_k_per_w: float
+    dominant_tau_s: tuple[float, ...]
+    dominant_share: tuple[float, ...]
+    pulse_power_w: float
+    pulse_width_s: float
+    pulse_rise_k: float
+    energy_per_update_j: float
+    crosstalk_nearest: float | None = None
+    crosstalk_diagonal: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in asdict(self).items()
+            if v is not None
+        }
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a card comes from: the mesh, the thermal solver's and the fit's settings as
+    they recorded them, the package version and the time it was written."""
+
+    device_msh_sha256: str
+    thermal: dict[str, Any]
+    fit: dict[str, Any]
+    package_version: str
+    created_utc: str
+
+
 DEFAULT_VARIABILITY = Variability(
     d2d_sigma_ln_rate=0.3,
     c2c_sigma_rel=0.1,
@@ -121,10 +158,10 @@ class ModelCard:
 
     geometry: CardGeometry
     thermal: CardThermal
-    derived: dict[str, Any]
+    derived: DerivedFigures
     switching: CardSwitching
     variability: Variability
-    provenance: dict[str, Any]
+    provenance: Provenance
     stage: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
@@ -154,7 +191,7 @@ class ModelCard:
                 },
                 "mor_route": th.mor_route,
             },
-            "derived": self.derived,
+            "derived": self.derived.to_json(),
             "switching": {
                 "model": "arrhenius",
                 "equation": self.switching.equation,
@@ -168,20 +205,20 @@ class ModelCard:
                 "linearity": self.switching.linearity,
             },
             "variability": asdict(self.variability),
-            "provenance": self.provenance,
+            "provenance": asdict(self.provenance),
             "stage": self.stage,
         }
 
     def content_sha256(self) -> str:
         """Hash of what learning reads (thermal, switching, variability, geometry): equal for
         two cards that differ only in provenance or timestamps."""
-        from meshes.files import sha256_json
-
         data = self.to_json()
         return sha256_json(
             {k: data[k] for k in ("geometry", "thermal", "switching", "variability")}
         )
 
+
+PROVENANCE_FIELDS = tuple(f.name for f in fields(Provenance))
 
 PARAMETER_UNITS = {
     "g_min_s": "S",
@@ -205,14 +242,25 @@ def card_schema() -> dict[str, Any]:
 
 def read_card(path: str | Path) -> ModelCard:
     """Read and validate a model card file; ``CardError`` names the file and field."""
+    return read_card_with_sha256(path)[0]
+
+
+def read_card_with_sha256(path: str | Path) -> tuple[ModelCard, str]:
+    """The card and the SHA-256 of exactly the bytes it was parsed from (what learning
+    results record: a card replaced after reading cannot be mistaken for the one used)."""
     p = Path(path)
-    data = read_json_object(p, CardError, "model card")
-    return card_from_json(data, where=str(p))
-
-
-def card_sha256(path: str | Path) -> str:
-    """SHA-256 of a card file's bytes (what learning results record)."""
-    return sha256_file(path)
+    if not p.is_file():
+        raise CardError(f"{p}: model card not found")
+    raw = p.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise CardError(f"{p}: not UTF-8 text (byte {exc.start}); is it the right file?") from None
+    except json.JSONDecodeError as exc:
+        raise CardError(f"{p}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CardError(f"{p}: expected a JSON object, got {type(data).__name__}")
+    return card_from_json(data, where=str(p)), hashlib.sha256(raw).hexdigest()
 
 
 def card_from_json(data: Any, *, where: str = "model card") -> ModelCard:
@@ -237,8 +285,14 @@ def card_from_json(data: Any, *, where: str = "model card") -> ModelCard:
 
 
 def _build(data: dict[str, Any], where: str) -> ModelCard:
-    geo = CardGeometry(**data["geometry"])
+    g = data["geometry"]  # JSON Schema counts 3.0 as an integer: make it one
+    geo = CardGeometry(int(g["rows"]), int(g["cols"]), float(g["pitch_m"]))
     th = data["thermal"]
+    if geo.rows * geo.cols != len(th["heaters"]):
+        raise CardError(
+            f"{where}: geometry: {geo.rows} x {geo.cols} cells, but thermal.heaters names "
+            f"{len(th['heaters'])}"
+        )
     cells = geo.cells()
     if th["heaters"] != [c.heater for c in cells] or th["probes"] != [c.reram for c in cells]:
         raise CardError(
@@ -262,6 +316,15 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
     r = network.steady_k_per_w()
     if np.any(np.diag(r) <= 0):
         raise CardError(f"{where}: thermal.residues_k_per_w: a self term sums to R <= 0")
+    if th["impulse_nonnegative"]:
+        from devicefit.foster import IMPULSE_TOLERANCE, impulse_floor
+
+        floor = impulse_floor(network)
+        if floor < -IMPULSE_TOLERANCE:
+            raise CardError(
+                f"{where}: thermal.impulse_nonnegative: true, but an impulse response dips to "
+                f"{floor:.3g} of its heater's own peak"
+            )
     cauer = th["cauer_self"]
     if cauer is not None and len(cauer["r_k_per_w"]) != len(cauer["c_j_per_k"]):
         raise CardError(f"{where}: thermal.cauer_self: r_k_per_w and c_j_per_k differ in length")
@@ -286,7 +349,7 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
             ),
             mor_route=th["mor_route"],
         ),
-        derived=data["derived"],
+        derived=_derived(data["derived"]),
         switching=CardSwitching(
             model=model,
             equation=sw["equation"],
@@ -298,9 +361,14 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
             linearity=sw["linearity"],
         ),
         variability=Variability(**data["variability"]),
-        provenance=data["provenance"],
+        provenance=Provenance(**{k: data["provenance"][k] for k in PROVENANCE_FIELDS}),
         stage=data["stage"],
     )
+
+
+def _derived(data: dict[str, Any]) -> DerivedFigures:
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return DerivedFigures(**values)
 
 
 def _first_non_finite(value: Any, path: str) -> str | None:

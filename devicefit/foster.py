@@ -82,10 +82,27 @@ def _positive_impulse_lstsq(
     return out
 
 
+IMPULSE_TOLERANCE = 1e-6
+"""An impulse response above -1e-6 of its heater's own peak counts as non-negative."""
+
+
+def impulse_floor(network: FosterNetwork) -> float:
+    """The most negative impulse response, min over pairs and times of h_ph(t) =
+    sum_k R_phk e^{-t/tau_k} / tau_k, relative to the peak of the heater's own term: >= 0
+    for a network whose every step response is non-negative and non-decreasing. Evaluated
+    at t = 0 and 400 log-spaced times from tau_min / 100 to 30 tau_max."""
+    tau = network.tau_s
+    t = np.concatenate([[0.0], np.geomspace(tau.min() / 100, 30 * tau.max(), 400)])
+    h = np.einsum("tk,phk->tph", np.exp(-t[:, None] / tau[None, :]) / tau, network.residues_k_per_w)
+    own = [network.probes.index(cell_of(name, FitError).reram) for name in network.heaters]
+    scale = np.max(np.abs(h[:, own, np.arange(len(own))]), axis=0)
+    return float(np.min(h / scale[None, None, :]))
+
+
 def impulse_rows(t_s: FloatArray, tau_s: FloatArray) -> FloatArray:
-    """e^{-t/tau_k} / tau_k [1/s] on t = 0 and 400 log-spaced times from t_s[0] / 10 to
+    """e^{-t/tau_k} / tau_k [1/s] on t = 0 and 1000 log-spaced times from t_s[0] / 10 to
     t_s[-1] * 10: the grid on which fitted impulse responses are kept >= 0."""
-    t = np.concatenate([[0.0], np.geomspace(t_s[0] / 10, t_s[-1] * 10, 400)])
+    t = np.concatenate([[0.0], np.geomspace(t_s[0] / 10, t_s[-1] * 10, 1000)])
     out: FloatArray = np.exp(-t[:, None] / tau_s[None, :]) / tau_s[None, :]
     return out
 
@@ -169,7 +186,7 @@ def fit_foster(
     bounds = (np.log(t[0] / 10), np.log(t[-1] * 10))
     best: tuple[float, FloatArray, FloatArray] | None = None
     tried: list[tuple[int, float]] = []
-    for n in range(1, max_poles + 1):
+    for n in range(1, max(path) + 1):  # the grid may hold fewer poles than max_poles
         candidate = [path[n]]
         fit = scipy.optimize.least_squares(
             projected_residual, np.log(path[n]), bounds=bounds, max_nfev=50 * n

@@ -23,12 +23,14 @@ from devicefit.card import (
     CardSwitching,
     CardThermal,
     CauerLadder,
+    DerivedFigures,
     ModelCard,
+    Provenance,
     card_from_json,
 )
 from devicefit.cauer import foster_to_cauer
 from devicefit.errors import CardError, FitError
-from devicefit.foster import FosterFit, fit_foster, truncate_modal
+from devicefit.foster import IMPULSE_TOLERANCE, FosterFit, fit_foster, impulse_floor, truncate_modal
 from devicefit.switching import (
     EQUATION,
     SwitchingData,
@@ -37,7 +39,7 @@ from devicefit.switching import (
     linearity_window,
     read_switching_csv,
 )
-from meshes.cells import reference_neighbours
+from meshes.cells import Cell, reference_neighbours
 from meshes.files import (
     directory_lock,
     package_version,
@@ -49,6 +51,8 @@ from meshes.files import (
 )
 from thermal.modal import FosterNetwork
 from thermal.response import Response, read_response
+
+FIT_PICTURES = ("fit_thermal.png", "fit_switching.png")
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ def fit_settings(cfg: FitConfig) -> dict[str, Any]:
     """What the card depends on besides response.npz and thermal.json (the CSV by content)."""
     settings = dataclasses.asdict(cfg)
     csv = cfg.switching_csv
+    if csv is not None and not Path(csv).is_file():
+        raise CardError(f"fit.switching_csv: {csv}: file not found")
     settings["switching_csv"] = None if csv is None else sha256_file(csv)
     return settings
 
@@ -141,8 +147,7 @@ def run_fit(device_dir: str | Path, config: FitConfig | None = None, *, plots: b
 
 def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
     response = read_response(ddir, CardError)
-    if cfg.switching_csv is not None and not Path(cfg.switching_csv).is_file():
-        raise CardError(f"fit.switching_csv: {cfg.switching_csv}: file not found")
+    settings = fit_settings(cfg)  # refuses a missing switching CSV before any fitting
     fit, cauer, mor = fit_thermal(response, cfg)
     switching, switching_data = switching_section(cfg, response.t_ambient_k)
     geometry = CardGeometry(response.array.rows, response.array.cols, response.array.pitch_m)
@@ -155,31 +160,32 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
             t_ambient_k=response.t_ambient_k,
             fit_max_rel_error=fit.max_rel_error,
             self_residues_signed=bool(np.any(net.residues_k_per_w[range(n), range(n)] < 0)),
-            impulse_nonnegative=True,
+            impulse_nonnegative=impulse_floor(net) >= -IMPULSE_TOLERANCE,
             cauer_self=cauer,
             mor_route=mor,
         ),
         derived=derived_figures(net, geometry, cfg),
         switching=switching,
         variability=DEFAULT_VARIABILITY,
-        provenance={
-            "device_msh_sha256": response.info["stage"]["inputs"]["device.msh"],
-            "thermal": response.info["solver"],
-            "fit": {
+        provenance=Provenance(
+            device_msh_sha256=response.info["stage"]["inputs"]["device.msh"],
+            thermal=response.info["solver"],
+            fit={
                 **dataclasses.asdict(cfg),
                 "method": "dense tau grid, backward elimination, variable projection; signed "
                 "residues, impulse responses constrained >= 0",
                 "orders_tried": [list(o) for o in fit.orders_tried],
             },
-            "package_version": package_version(),
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
-        stage=stage_record("fit", fit_settings(cfg), _inputs(response), {}),
+            package_version=package_version(),
+            created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        ),
+        stage=stage_record(
+            "fit", settings, _inputs(response), {}, pictures=FIT_PICTURES if plots else ()
+        ),
     )
     data = card.to_json()
     card_from_json(data, where="model card being written")  # what readers will check
     with staged_output(ddir, stage="fit", error=CardError) as scratch:
-        write_json(scratch / "model_card.json", data)
         if plots:
             from devicefit.plots import plot_fit, plot_switching
 
@@ -187,6 +193,7 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
             plot_switching(
                 switching, switching_data, response.t_ambient_k, scratch / "fit_switching.png"
             )
+        write_json(scratch / "model_card.json", data)
     return ddir
 
 
@@ -250,32 +257,32 @@ def _mor_route(response: Response, n_poles: int) -> dict[str, Any]:
     return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(full.tau_s)}
 
 
-def derived_figures(net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig) -> dict[str, Any]:
+def derived_figures(net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig) -> DerivedFigures:
     """Figures a designer asks for, of the centre cell (``meshes.cells``)."""
     r = net.steady_k_per_w()
     centre, nearest, diagonal = reference_neighbours(geometry.rows, geometry.cols)
     heaters = list(net.heaters)
     c = heaters.index(centre.heater)
     shares = net.residues_k_per_w[c, c] / r[c, c]
-    order = np.argsort(-np.abs(shares))
-    rise = float(
-        cfg.pulse_power_w
-        * np.sum(net.residues_k_per_w[c, c] * -np.expm1(-cfg.pulse_width_s / net.tau_s))
+    order = np.argsort(-np.abs(shares))[:3]
+
+    def crosstalk(cell: Cell | None) -> float | None:
+        return None if cell is None else float(r[heaters.index(cell.heater), c] / r[c, c])
+
+    return DerivedFigures(
+        cell=centre.heater,
+        r_self_k_per_w=float(r[c, c]),
+        dominant_tau_s=tuple(float(net.tau_s[k]) for k in order),
+        dominant_share=tuple(float(shares[k]) for k in order),
+        pulse_power_w=cfg.pulse_power_w,
+        pulse_width_s=cfg.pulse_width_s,
+        pulse_rise_k=float(
+            cfg.pulse_power_w * net.step_response(np.array([cfg.pulse_width_s]))[0, c, c]
+        ),
+        energy_per_update_j=cfg.pulse_power_w * cfg.pulse_width_s,
+        crosstalk_nearest=crosstalk(nearest),
+        crosstalk_diagonal=crosstalk(diagonal),
     )
-    figures: dict[str, Any] = {
-        "cell": centre.heater,
-        "r_self_k_per_w": float(r[c, c]),
-        "dominant_tau_s": [float(net.tau_s[k]) for k in order[:3]],
-        "dominant_share": [float(shares[k]) for k in order[:3]],
-        "pulse_power_w": cfg.pulse_power_w,
-        "pulse_width_s": cfg.pulse_width_s,
-        "pulse_rise_k": rise,
-        "energy_per_update_j": cfg.pulse_power_w * cfg.pulse_width_s,
-    }
-    for name, cell in (("crosstalk_nearest", nearest), ("crosstalk_diagonal", diagonal)):
-        if cell is not None:
-            figures[name] = float(r[heaters.index(cell.heater), c] / r[c, c])
-    return figures
 
 
 def switching_section(

@@ -45,8 +45,8 @@ def check_size(spec: DeviceSpec, *, force: bool = False) -> int:
             f"mesh: about {estimate:,} tetrahedra estimated ({spec.array.rows} x "
             f"{spec.array.cols} cells, sizes {spec.mesh.filament_nm:g}/{spec.mesh.device_nm:g}/"
             f"{spec.mesh.far_nm:g} nm / refine {spec.mesh.refine:g}), above the "
-            f"{MAX_TETRAHEDRA:,} limit (several GB in the FE stage); coarsen mesh.* or pass "
-            "--force"
+            f"{MAX_TETRAHEDRA:,} limit (several GB in the FE stage); coarsen mesh.* or force it "
+            "(--force, or [mesh] force = true in a run configuration)"
         )
     return estimate
 
@@ -74,19 +74,26 @@ def build_device(
             estimate,
         )
         groups, stats = _mesh_in_child(spec, msh)
+        if picture:
+            from meshes.picture import render_device
+
+            render_device(msh, groups, scratch / "device.png", title=spec.name)
+        record = stage_record(
+            "mesh",
+            mesh_settings(spec),
+            {},
+            {"device.msh": msh},
+            pictures=("device.png",) if picture else (),
+        )
         info: dict[str, Any] = {
             "schema_version": DEVICE_JSON_VERSION,
             "length_unit_m": LENGTH_UNIT_M,
             "spec": spec.to_dict(),
             "groups": [asdict(g) for g in groups],
             "mesh": stats,
-            "stage": stage_record("mesh", mesh_settings(spec), {}, {"device.msh": msh}),
+            "stage": record,
         }
         write_json(scratch / "device.json", info)
-        if picture:
-            from meshes.picture import render_device
-
-            render_device(msh, groups, scratch / "device.png", title=spec.name)
     log.info("wrote %s", out)
     return out
 

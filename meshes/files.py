@@ -30,6 +30,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,20 @@ def downstream_of(stage: str) -> tuple[str, ...]:
     """Names of every output of the stages after ``stage`` in ``STAGE_OUTPUTS``."""
     names = list(STAGE_OUTPUTS)
     return tuple(f for later in names[names.index(stage) + 1 :] for f in STAGE_OUTPUTS[later])
+
+
+@cache
+def code_version() -> str:
+    """The package version and a hash of the stage packages' sources (meshes, thermal,
+    devicefit, snn): an edited checkout is another code version, so cached stage results
+    computed by other code are recomputed."""
+    digest = hashlib.sha256(package_version().encode())
+    root = Path(__file__).resolve().parents[1]
+    for package in ("meshes", "thermal", "devicefit", "snn"):
+        for source in sorted((root / package).glob("*.py")):
+            digest.update(source.name.encode())
+            digest.update(source.read_bytes())
+    return f"{package_version()}+{digest.hexdigest()[:12]}"
 
 
 def package_version() -> str:
@@ -114,40 +129,67 @@ def _jsonable(value: Any) -> Any:
 def stage_key(stage: str, settings: Any, inputs: Mapping[str, str]) -> str:
     """What a stage's result depends on: its name, settings, input hashes and code version."""
     return sha256_json(
-        {"stage": stage, "settings": settings, "inputs": dict(inputs), "code": package_version()}
+        {"stage": stage, "settings": settings, "inputs": dict(inputs), "code": code_version()}
     )
 
 
 def stage_record(
-    stage: str, settings: Any, inputs: Mapping[str, str], outputs: Mapping[str, Path]
+    stage: str,
+    settings: Any,
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, Path],
+    pictures: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The ``stage`` block of a stage's JSON output.
 
     ``inputs``: file name -> SHA-256 of what the stage read; ``outputs``: file name -> path of
-    each data file it wrote (hashed here; pictures are not recorded).
+    each data file it wrote (hashed here); ``pictures``: the names of the pictures it drew
+    (listed, not hashed: readers do not depend on them, a re-run that wants them does).
     """
     return {
         "name": stage,
-        "code": package_version(),
+        "code": code_version(),
         "key": stage_key(stage, settings, inputs),
         "inputs": dict(inputs),
         "outputs": {name: sha256_file(p) for name, p in outputs.items()},
+        "pictures": sorted(pictures),
     }
 
 
 def check_record(
-    directory: Path, record: Any, where: Path, error: type[StageError] = StaleError
+    directory: Path,
+    record: Any,
+    where: Path,
+    error: type[StageError] = StaleError,
+    *,
+    inputs: tuple[str, ...] = (),
+    outputs: tuple[str, ...] = (),
 ) -> None:
-    """Raise ``error`` unless the files named in ``record`` (from ``where``) are the ones in
-    ``directory`` that the stage read and wrote."""
-    if not isinstance(record, dict) or not isinstance(record.get("inputs"), dict):
-        raise error(f"{where}: no 'stage' record of its inputs; re-run the stage that wrote it")
+    """Raise ``error`` unless ``record`` (the ``stage`` block of ``where``) is well formed,
+    lists at least the ``inputs`` and ``outputs`` its reader relies on, and every file it
+    lists is the one now in ``directory``."""
+    files: dict[str, dict[str, str]] = {}
+    for kind in ("inputs", "outputs"):
+        value = record.get(kind) if isinstance(record, dict) else None
+        ok = isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
+        if not ok:
+            raise error(
+                f"{where}: stage.{kind}: missing or malformed; re-run the stage that wrote it"
+            )
+        assert isinstance(value, dict)
+        files[kind] = value
+    for kind, required in (("inputs", inputs), ("outputs", outputs)):
+        for name in required:
+            if name not in files[kind]:
+                raise error(f"{where}: stage.{kind}: no record of {name}; re-run the stage")
     stage = record.get("name", "?")
-    for kind, files in (("input", record["inputs"]), ("output", record.get("outputs", {}))):
-        for name, digest in files.items():
+    for kind, listed in files.items():
+        for name, digest in listed.items():
             path = directory / name
             if not path.is_file():
-                raise error(f"{path}: missing, but {where.name} lists it as its {kind}")
+                raise error(f"{path}: missing, but {where.name} lists it among its {kind}")
             if sha256_file(path) != digest:
                 raise error(
                     f"{path}: changed since `neohebb {stage}` wrote {where.name} (stale or "
@@ -155,16 +197,21 @@ def check_record(
                 )
 
 
-def record_is_current(directory: Path, manifest: str, key: str) -> bool:
-    """Whether ``directory/manifest`` was written with ``key`` and its record still checks."""
+def record_is_current(
+    directory: Path, manifest: str, key: str, *, pictures: tuple[str, ...] = ()
+) -> bool:
+    """Whether ``directory/manifest`` was written with ``key``, its record still checks, and
+    it drew ``pictures`` (which are still there)."""
     path = directory / manifest
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        record = data["stage"]
-        if record["key"] != key:
+        record = json.loads(path.read_text(encoding="utf-8"))["stage"]
+        if not isinstance(record, dict) or record.get("key") != key:
+            return False
+        drawn = record.get("pictures", [])
+        if any(p not in drawn or not (directory / p).is_file() for p in pictures):
             return False
         check_record(directory, record, path)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):  # StageError is a ValueError
         return False
     return True
 
@@ -296,7 +343,8 @@ def staged_output(
 
     A new ``out_dir`` appears whole by one rename. Into an existing ``out_dir`` (later stages
     add their files beside the earlier ones) each file is moved by an atomic ``os.replace``, so
-    no reader ever sees a truncated file, and a failed or interrupted stage changes nothing.
+    no reader ever sees a truncated file, and a stage that fails or is interrupted before its
+    final moves changes nothing (interrupted during them, the stage records reveal the mix).
     With ``stage`` (a key of ``STAGE_OUTPUTS``) the outputs of the later stages are removed
     from ``out_dir`` first: they were computed from what this stage replaces.
     The directory lock is held throughout; scratch directories that a killed run left beside

@@ -82,6 +82,12 @@ def read_device(directory: str | Path, error: type[StageError] = StageError) -> 
         raise error(f"{path}: spec.{exc}") from None
     groups = _groups(data["groups"], path, error)
     names = {g.name for g in groups}
+    n_cells = spec.array.rows * spec.array.cols
+    if sum(name.startswith("heater_r") for name in names) != n_cells:
+        raise error(
+            f"{path}: groups: not one heater per cell of the {spec.array.rows} x "
+            f"{spec.array.cols} array"
+        )
     for cell in array_cells(spec.array.rows, spec.array.cols):
         for name in (cell.heater, cell.reram):
             if name not in names:
@@ -93,7 +99,7 @@ def read_device(directory: str | Path, error: type[StageError] = StageError) -> 
         if name not in names:
             raise error(f"{path}: groups: boundary group '{name}' missing")
     record = data["stage"]
-    check_record(ddir, record, path, error)
+    check_record(ddir, record, path, error, outputs=("device.msh",))
     if not isinstance(record, dict) or record.get("key") != stage_key(
         "mesh", mesh_settings(spec), {}
     ):

@@ -27,6 +27,7 @@ class MeshStage:
 
     refine: float = 1.0
     picture: bool = True
+    force: bool = False  # mesh even above the size guard's limit
 
 
 @dataclass(frozen=True)
@@ -90,22 +91,24 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
     mesh_table = data.get("mesh", {})
     if not isinstance(mesh_table, dict):
         raise ConfigError("mesh: expected a table")
-    bad = sorted(set(mesh_table) - {"refine", "picture"})
+    bad = sorted(set(mesh_table) - {"refine", "picture", "force"})
     if bad:
-        raise ConfigError(f"mesh.{bad[0]}: unknown field (allowed: refine, picture)")
+        raise ConfigError(f"mesh.{bad[0]}: unknown field (allowed: force, picture, refine)")
     refine = mesh_table.get("refine", device.mesh.refine)
     if isinstance(refine, bool) or not isinstance(refine, int | float):
         raise ConfigError(f"mesh.refine: expected a number, got {refine!r}")
     picture = mesh_table.get("picture", True)
-    if not isinstance(picture, bool):
-        raise ConfigError(f"mesh.picture: expected true or false, got {picture!r}")
+    force = mesh_table.get("force", False)
+    for name, value in (("picture", picture), ("force", force)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"mesh.{name}: expected true or false, got {value!r}")
     thermal_table = data.get("thermal", {})
     if not isinstance(thermal_table, dict):
         raise ConfigError("thermal: expected a table")
     return RunConfig(
         device=device.with_refine(float(refine)),
         out_dir=Path(out_dir),
-        mesh=MeshStage(refine=float(refine), picture=picture),
+        mesh=MeshStage(refine=float(refine), picture=picture, force=force),
         thermal=thermal_config_from_dict(thermal_table),
         fit=_fit(data, base),
         maze=_learning(agent_config_from_dict, data, "maze"),

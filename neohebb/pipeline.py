@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from meshes.files import directory_lock, record_is_current, stage_key
@@ -42,9 +43,18 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> list[StageOutco
         return [step(config, progress) for step in _STEPS]
 
 
-def _up_to_date(directory: Path, manifest: str, key: Callable[[], str]) -> bool:
-    """Whether ``directory/manifest`` exists with this key (the key is only computed then)."""
-    return (directory / manifest).is_file() and record_is_current(directory, manifest, key())
+def _up_to_date(
+    directory: Path, manifest: str, key: Callable[[], str], pictures: tuple[str, ...]
+) -> bool:
+    """Whether ``directory/manifest`` exists with this key and drew ``pictures`` (the key
+    is only computed when the file exists)."""
+    return (directory / manifest).is_file() and record_is_current(
+        directory, manifest, key(), pictures=pictures
+    )
+
+
+def _pictures(config: RunConfig, names: tuple[str, ...]) -> tuple[str, ...]:
+    return names if config.mesh.picture else ()
 
 
 def _mesh(config: RunConfig, progress: bool) -> StageOutcome:
@@ -52,21 +62,24 @@ def _mesh(config: RunConfig, progress: bool) -> StageOutcome:
     from meshes.info import mesh_settings
 
     out = config.out_dir
-    fresh = _up_to_date(
-        out, "device.json", lambda: stage_key("mesh", mesh_settings(config.device), {})
-    )
-    if fresh and (not config.mesh.picture or (out / "device.png").is_file()):
+    key = partial(stage_key, "mesh", mesh_settings(config.device), {})
+    if _up_to_date(out, "device.json", key, _pictures(config, ("device.png",))):
         return StageOutcome("mesh", "up to date", out)
     log.info("stage mesh -> %s", out)
-    build_device(config.device, out, picture=config.mesh.picture)
+    build_device(config.device, out, picture=config.mesh.picture, force=config.mesh.force)
     return StageOutcome("mesh", "ran", out)
 
 
 def _thermal(config: RunConfig, progress: bool) -> StageOutcome:
-    from thermal.stage import run_thermal, thermal_key  # dolfinx is heavy: import when used
+    from thermal.stage import (  # dolfinx is heavy: import it only when used
+        THERMAL_PICTURES,
+        run_thermal,
+        thermal_key,
+    )
 
     out = config.out_dir
-    if _up_to_date(out, "thermal.json", lambda: thermal_key(out, config.thermal)):
+    pictures = _pictures(config, THERMAL_PICTURES)
+    if _up_to_date(out, "thermal.json", lambda: thermal_key(out, config.thermal), pictures):
         return StageOutcome("thermal", "up to date", out)
     log.info("stage thermal -> %s", out)
     run_thermal(out, config.thermal, plots=config.mesh.picture, progress=progress)
@@ -74,10 +87,11 @@ def _thermal(config: RunConfig, progress: bool) -> StageOutcome:
 
 
 def _fit(config: RunConfig, progress: bool) -> StageOutcome:
-    from devicefit.stage import fit_key, run_fit
+    from devicefit.stage import FIT_PICTURES, fit_key, run_fit
 
     out = config.out_dir
-    if _up_to_date(out, "model_card.json", lambda: fit_key(out, config.fit)):
+    pictures = _pictures(config, FIT_PICTURES)
+    if _up_to_date(out, "model_card.json", lambda: fit_key(out, config.fit), pictures):
         return StageOutcome("fit", "up to date", out)
     log.info("stage fit -> %s", out)
     run_fit(out, config.fit, plots=config.mesh.picture)
@@ -93,10 +107,11 @@ def _card(config: RunConfig) -> Path | None:
 
 
 def _maze(config: RunConfig, progress: bool) -> StageOutcome:
-    from snn.stage import maze_key, run_maze
+    from snn.stage import MAZE_PICTURES, maze_key, run_maze
 
     out, card = config.out_dir / "maze", _card(config)
-    if _up_to_date(out, "results.json", lambda: maze_key(config.maze, card)):
+    pictures = _pictures(config, MAZE_PICTURES)
+    if _up_to_date(out, "results.json", lambda: maze_key(config.maze, card), pictures):
         return StageOutcome("maze", "up to date", out)
     log.info("stage maze -> %s", out)
     plots = config.mesh.picture
@@ -105,12 +120,13 @@ def _maze(config: RunConfig, progress: bool) -> StageOutcome:
 
 
 def _sweep(config: RunConfig, progress: bool) -> StageOutcome:
-    from snn.stage import run_sweep, sweep_key
+    from snn.stage import SWEEP_PICTURES, run_sweep, sweep_key
 
     out, card = config.out_dir / "sweep", _card(config)
     if not config.sweep.enabled:
         return StageOutcome("sweep", "disabled", out)
-    if _up_to_date(out, "sweep.json", lambda: sweep_key(config.maze, config.sweep, card)):
+    key = partial(sweep_key, config.maze, config.sweep, card)
+    if _up_to_date(out, "sweep.json", key, _pictures(config, SWEEP_PICTURES)):
         return StageOutcome("sweep", "up to date", out)
     log.info("stage sweep -> %s", out)
     plots = config.mesh.picture

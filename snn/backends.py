@@ -5,8 +5,6 @@ A new device model is one new module with a ``KIND`` and one entry here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from meshes.files import StageError
 from snn import ideal_synapses, thermal_synapses
 from snn.synapses import BackendKind
@@ -19,8 +17,3 @@ def backend_kind(name: str, error: type[StageError] = StageError) -> BackendKind
     if name not in BACKENDS:
         raise error(f"backend: {name!r} is not one of {', '.join(sorted(BACKENDS))}")
     return BACKENDS[name]
-
-
-def default_settings(name: str) -> Any:
-    """The default settings of back-end ``name``."""
-    return backend_kind(name).settings_type()

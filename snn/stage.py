@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from devicefit.card import ModelCard, read_card
+from devicefit.card import ModelCard, read_card_with_sha256
 from meshes.files import (
     check_output_dir,
+    code_version,
     directory_lock,
-    package_version,
     sha256_file,
     sha256_json,
     stage_key,
@@ -35,7 +35,7 @@ from meshes.files import (
 from snn.agent import AgentConfig, AgentError, RunResult, config_to_json, run_agent
 
 DEFAULT_RATIOS = tuple(float(r) for r in np.logspace(-1, 1.5, 8))  # tau / frame
-DEFAULT_VARIABILITY = (0.0, 1.0, 2.0, 4.0)  # x the card's d2d / c2c / stuck figures
+DEFAULT_VARIABILITY_MULTIPLIERS = (0.0, 1.0, 2.0, 4.0)  # x the card's d2d / c2c / stuck figures
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SweepConfig:
     enabled: bool = True
     seeds: int = 3
     ratios: tuple[float, ...] = DEFAULT_RATIOS
-    variabilities: tuple[float, ...] = DEFAULT_VARIABILITY
+    variabilities: tuple[float, ...] = DEFAULT_VARIABILITY_MULTIPLIERS
     workers: int = 0  # 0 = one per core
 
     def validate(self) -> None:
@@ -90,12 +90,17 @@ def sweep_config_from_dict(data: dict[str, Any]) -> SweepConfig:
     return cfg
 
 
-def load_card(card_path: str | Path | None) -> ModelCard | None:
-    return None if card_path is None else read_card(card_path)
+def load_card(card_path: str | Path | None) -> tuple[ModelCard | None, dict[str, str]]:
+    """The card (None for a back-end without one) and what the result depends on: the
+    SHA-256 of the very bytes parsed."""
+    if card_path is None:
+        return None, {}
+    card, digest = read_card_with_sha256(card_path)
+    return card, {"model_card.json": digest}
 
 
 def learning_inputs(card_path: str | Path | None) -> dict[str, str]:
-    """The card a learning result depends on, by content."""
+    """The card a learning result depends on, by content (for keys computed before a run)."""
     return {} if card_path is None else {"model_card.json": sha256_file(card_path)}
 
 
@@ -115,17 +120,29 @@ def _sweep_settings(sweep: SweepConfig) -> dict[str, Any]:
     return {"seeds": sweep.seeds, "ratios": sweep.ratios, "variabilities": sweep.variabilities}
 
 
-def _record(name: str, settings: Any, card_path: str | Path | None) -> dict[str, Any]:
+MAZE_PICTURES = ("learning_curve.png", "policy.png")
+SWEEP_PICTURES = ("sweep.png",)
+
+
+def _record(
+    name: str,
+    settings: Any,
+    card_path: str | Path | None,
+    inputs: dict[str, str],
+    pictures: tuple[str, ...],
+) -> dict[str, Any]:
     """The stage block of a learning output. The card may live in another directory, so its
-    hash enters the key (and is recorded) rather than being checked as a file beside it."""
+    hash (of the bytes learned on) enters the key and is recorded, rather than being checked
+    as a file beside the output."""
     return {
         "name": name,
-        "code": package_version(),
-        "key": stage_key(name, settings, learning_inputs(card_path)),
+        "code": code_version(),
+        "key": stage_key(name, settings, inputs),
         "inputs": {},
         "outputs": {},
+        "pictures": sorted(pictures),
         "card": None if card_path is None else str(Path(card_path).resolve()),
-        "card_sha256": None if card_path is None else sha256_file(card_path),
+        "card_sha256": inputs.get("model_card.json"),
     }
 
 
@@ -140,29 +157,33 @@ def run_maze(
     """One training run; writes results.json, learning_curve.png and policy.png to out_dir."""
     cfg.validate()
     out = check_output_dir(out_dir, AgentError)
-    card = load_card(card_path)
+    card, inputs = load_card(card_path)
     with directory_lock(out, AgentError):
         result = run_agent(cfg, card, progress=progress)
-        _write_maze(out, result, cfg, card_path, plots)
+        _write_maze(out, result, cfg, card_path, inputs, plots)
     return out, result
 
 
 def _write_maze(
-    out: Path, result: RunResult, cfg: AgentConfig, card_path: str | Path | None, plots: bool
+    out: Path,
+    result: RunResult,
+    cfg: AgentConfig,
+    card_path: str | Path | None,
+    inputs: dict[str, str],
+    plots: bool,
 ) -> None:
     with staged_output(out, error=AgentError) as scratch:
-        data = result.to_json()
-        data["card"] = None if card_path is None else str(Path(card_path).resolve())
-        data["stage"] = _record("maze", config_to_json(cfg), card_path)
-        write_json(scratch / "results.json", data)
         if plots:
             from snn.plots import plot_learning_curve, plot_policy
 
             plot_learning_curve(result, scratch / "learning_curve.png")
             plot_policy(result, scratch / "policy.png")
-
-
-CACHE_VERSION = 3  # bump when a change to snn/ alters what a run computes or records
+        data = result.to_json()
+        data["card"] = None if card_path is None else str(Path(card_path).resolve())
+        data["stage"] = _record(
+            "maze", config_to_json(cfg), card_path, inputs, MAZE_PICTURES if plots else ()
+        )
+        write_json(scratch / "results.json", data)
 
 
 def _run_key(cfg: AgentConfig, card: ModelCard | None) -> str:
@@ -171,8 +192,7 @@ def _run_key(cfg: AgentConfig, card: ModelCard | None) -> str:
         {
             "config": config_to_json(cfg),
             "card": None if card is None else card.content_sha256(),
-            "cache": CACHE_VERSION,
-            "code": package_version(),
+            "code": code_version(),
         }
     )[:16]
 
@@ -232,13 +252,13 @@ def run_sweep(
     base.validate()
     sweep.validate()
     out = check_output_dir(out_dir, AgentError)
-    card = load_card(card_path)
+    card, inputs = load_card(card_path)
     jobs = sweep_jobs(base, sweep)
     with directory_lock(out, AgentError):
         cache = out / ".sweep-runs"
         cache.mkdir(parents=True, exist_ok=True)
         results = _run_all(jobs, card, cache, sweep.workers, progress)
-        _write_sweep(out, base, sweep, jobs, results, card, card_path, plots)
+        _write_sweep(out, base, sweep, jobs, results, card, card_path, inputs, plots)
     return out
 
 
@@ -250,18 +270,23 @@ def _write_sweep(
     results: dict[str, dict[str, Any]],
     card: ModelCard | None,
     card_path: str | Path | None,
+    inputs: dict[str, str],
     plots: bool,
 ) -> None:
     with staged_output(out, error=AgentError) as scratch:
         table = _table(base, sweep, jobs, results, card, card_path)
-        table["stage"] = _record(
-            "sweep", {"base": config_to_json(base), "sweep": _sweep_settings(sweep)}, card_path
-        )
-        write_json(scratch / "sweep.json", table)
         if plots:
             from snn.plots import plot_sweep
 
             plot_sweep(table, scratch)
+        table["stage"] = _record(
+            "sweep",
+            {"base": config_to_json(base), "sweep": _sweep_settings(sweep)},
+            card_path,
+            inputs,
+            SWEEP_PICTURES if plots else (),
+        )
+        write_json(scratch / "sweep.json", table)
 
 
 def _run_all(

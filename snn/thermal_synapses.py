@@ -25,6 +25,9 @@ from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTim
 from snn.traces import ThermalKernel, modal_heat, temperature_rise
 from snn.weights import PairArray, init_pairs, program_frame, programming_energy_j
 
+MAX_VARIABILITY = 100.0
+MAX_SIGMA = 10.0  # the card schema's bound on the d2d and c2c spreads
+
 
 @dataclass(frozen=True)
 class ThermalSettings:
@@ -61,8 +64,11 @@ class ThermalSettings:
         ):
             if not getattr(self, name) > 0:
                 raise error(f"{where}.{name}: must be > 0, got {getattr(self, name)}")
-        if self.variability < 0:
-            raise error(f"{where}.variability: must be >= 0, got {self.variability}")
+        if not 0 <= self.variability <= MAX_VARIABILITY:
+            raise error(
+                f"{where}.variability: must be in [0, {MAX_VARIABILITY:g}] (x the card's "
+                f"figures), got {self.variability}"
+            )
         # a calibrated pulse moves levels_per_pulse levels of 2^bits - 1 from mid-range: it must
         # stay below half the window (calibrated_pulse_s), whatever the card
         fraction = 2 * self.levels_per_pulse / (2**self.bits - 1)
@@ -196,6 +202,11 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
     card = _card(ctx.card)
     model = card.switching.model
     var = card.variability.scaled(settings.variability)
+    if max(var.d2d_sigma_ln_rate, var.c2c_sigma_rel) > MAX_SIGMA:
+        raise StageError(
+            f"synapses.variability: {settings.variability:g} x the card's figures gives a "
+            f"spread of {max(var.d2d_sigma_ln_rate, var.c2c_sigma_rel):g}, above {MAX_SIGMA:g}"
+        )
     pairs = init_pairs(
         ctx.w_init,
         model,

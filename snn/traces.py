@@ -8,10 +8,11 @@ the end of a frame of n steps of dt is, per mode k (exact zero-order hold, a_k =
     dT_ji = sum_k sum_(dr,dc) R_k(dr, dc) (1 - a_k) sum_s a_k^(n-1-s) P_(j-dr)(i-dc)^s
 
 R_k(0, 0) is the self residue, R_k(dr, dc) the crosstalk onto a probe (dr, dc) cells away
-(translation-invariant kernel taken from the centre cell of the model card,
-``meshes.cells.centre_cell``). The per-mode window weights are ``thermal.modal.zoh_weights``.
-The time sum is an einsum over the window, the neighbour sum a shift of the whole synapse
-grid: no loop over synapses, and never a [T, N, N_pre] tensor.
+(a translation-invariant kernel with every offset the card's array holds, each from the
+heater nearest its centre cell, ``meshes.cells.centre_cell``). The per-mode window weights
+are ``thermal.modal.zoh_weights``. The time sum is an einsum over the window, the neighbour
+sum a shift of the whole synapse grid: no loop over synapses, and never a [T, N, N_pre]
+tensor.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from thermal.modal import mean_rise_time_s, zoh_weights
+from thermal.modal import mean_rise_time_s, window_weights, zoh_weights
 
 if TYPE_CHECKING:
     from devicefit.card import ModelCard
@@ -39,16 +40,22 @@ class ThermalKernel:
 
     @classmethod
     def from_card(cls, card: ModelCard) -> ThermalKernel:
-        """The card's centre cell: its heater's effect on every probe, keyed by the probe's
-        (row, col) offset from it."""
+        """Every (row, col) offset between a heater and a probe of the card's array, each
+        taken from the heater nearest the centre cell that has a probe at that offset (the
+        centre heater itself where it has one). On a 3 x 3 array the offsets within one
+        cell come from the centre heater and those two cells away from the edge heaters; on
+        an even array every side is covered, not only the side the centre cell sees."""
         geo, net = card.geometry, card.thermal.network
         cells = geo.cells()
         centre = geo.centre()
-        h = cells.index(centre)
-        kernel = {
-            (cell.row - centre.row, cell.col - centre.col): net.residues_k_per_w[p, h]
-            for p, cell in enumerate(cells)
-        }
+        chosen: dict[tuple[int, int], tuple[int, int, int]] = {}  # offset -> (d^2, probe, heater)
+        for h, heater in enumerate(cells):
+            d2 = (heater.row - centre.row) ** 2 + (heater.col - centre.col) ** 2
+            for p, probe in enumerate(cells):
+                offset = (probe.row - heater.row, probe.col - heater.col)
+                if offset not in chosen or d2 < chosen[offset][0]:
+                    chosen[offset] = (d2, p, h)
+        kernel = {o: net.residues_k_per_w[p, h] for o, (_, p, h) in sorted(chosen.items())}
         return cls(net.tau_s, kernel)
 
     def self_mean_delay_s(self) -> float:
@@ -61,8 +68,8 @@ def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
 
     ``psi`` [T, ..., N_post], ``eps`` [T, ..., N_pre].
     """
-    weights = decay ** np.arange(len(psi) - 1, -1, -1, dtype=float)
-    return np.einsum("t,t...j,t...i->...ji", weights, psi, eps)
+    out: FloatArray = np.einsum("t,t...j,t...i->...ji", window_weights(decay, len(psi)), psi, eps)
+    return out
 
 
 def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float) -> FloatArray:

@@ -32,7 +32,9 @@ def synthetic_card(rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray
         CardGeometry,
         CardSwitching,
         CardThermal,
+        DerivedFigures,
         ModelCard,
+        Provenance,
     )
     from devicefit.switching import EQUATION, SwitchingModel, linearity_window
     from meshes.cells import array_cells
@@ -49,7 +51,7 @@ def synthetic_card(rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray
     return ModelCard(
         geometry=CardGeometry(rows, cols, 200e-9),
         thermal=CardThermal(network, 300.0, 0.0, False, True, None, None),
-        derived={},
+        derived=DerivedFigures("heater_r0_c0", 1.0, (), (), 1.0, 1.0, 0.0, 0.0),
         switching=CardSwitching(
             model,
             EQUATION,
@@ -61,6 +63,41 @@ def synthetic_card(rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray
             linearity_window(model, t_ambient_k=300.0),
         ),
         variability=DEFAULT_VARIABILITY,
-        provenance={},
+        provenance=Provenance("0" * 64, {}, {}, "test", "now"),
         stage={},
     )
+
+
+def json_paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path into nested JSON dicts and lists (lists: their first two items)."""
+    out = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out += json_paths(v, (*prefix, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data[:2]):
+            out += json_paths(v, (*prefix, i))
+    return out
+
+
+DELETE = object()
+
+
+def json_edited(data: Any, edits: list[tuple[tuple[Any, ...], Any]]) -> Any:
+    """A deep copy of ``data`` with each (path, value) applied (value DELETE removes the key);
+    an edit whose parent an earlier edit removed or replaced is skipped."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for path, value in edits:
+        node = out
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            if value is DELETE:
+                del node[path[-1]]
+            else:
+                node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    return out

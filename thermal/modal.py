@@ -38,13 +38,21 @@ def leaky_filter(x: FloatArray, decay: FloatArray | float) -> FloatArray:
     return out
 
 
+def window_weights(decay: FloatArray | float, n_steps: int) -> FloatArray:
+    """w[s, ...] = decay^(n-1-s): the weight of step s of an n-step window in the state of
+    ``leaky_filter`` at its end (the recursion unrolled over the window), [n_steps, ...]."""
+    ages = np.arange(n_steps - 1, -1, -1, dtype=float)
+    a = np.asarray(decay, dtype=float)
+    out: FloatArray = a[None, ...] ** ages.reshape(-1, *([1] * a.ndim))
+    return out
+
+
 def zoh_weights(tau_s: FloatArray, dt_s: float, n_steps: int) -> FloatArray:
     """w[s, k] = (1 - a_k) a_k^(n-1-s), a_k = e^{-dt / tau_k}: the weight of the power held
     on step s in mode k's state at the end of an n-step window (exact zero-order hold,
     x_k[n] = a_k x_k[n-1] + (1 - a_k) P[n] unrolled), [n_steps, K]."""
     a = np.exp(-dt_s / np.asarray(tau_s, dtype=float))
-    ages = np.arange(n_steps - 1, -1, -1, dtype=float)
-    out: FloatArray = (1 - a)[None, :] * a[None, :] ** ages[:, None]
+    out: FloatArray = (1 - a)[None, :] * window_weights(a, n_steps)
     return out
 
 
@@ -115,6 +123,14 @@ class ModalModel:
             tuple(str(p) for p in arrays["probes"]),
             tuple(str(h) for h in arrays["heaters"]),
         )
+
+    def step_state(self, t_s: float, heater: int) -> FloatArray:
+        """Modal state y_k(t) = b_kh (1 - e^{-lambda_k t}) / lambda_k after a unit power step in
+        ``heater`` (lifted to an FE field by the reduction's basis)."""
+        out: FloatArray = (
+            self.input_matrix[:, heater] * -np.expm1(-self.rate_per_s * t_s) / self.rate_per_s
+        )
+        return out
 
     def network(self) -> FosterNetwork:
         """The Foster form: tau_k = 1 / lambda_k, R_phk = c_pk b_kh / lambda_k, tau ascending."""

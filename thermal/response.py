@@ -65,7 +65,17 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
             f"{info_path}: schema_version {info.get('schema_version')!r} is not "
             f"{RESPONSE_VERSION}; re-run `neohebb thermal {ddir}`"
         )
-    check_record(ddir, info.get("stage"), info_path, error)
+    check_record(
+        ddir,
+        info.get("stage"),
+        info_path,
+        error,
+        inputs=("device.json", "device.msh"),
+        outputs=("response.npz",),
+    )
+    for key in ("solver", "settings"):
+        if not isinstance(info.get(key), dict):
+            raise error(f"{info_path}: {key}: missing or not an object; re-run the thermal stage")
     array = _array(info, info_path, error)
     t_ambient = info.get("t_ambient_k")
     if not _positive_number(t_ambient):
@@ -74,6 +84,11 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
     for key in ("t", "Z", "R", "probes", "heaters", "rate_per_s", "input_matrix", "output_matrix"):
         if key not in arrays:
             raise error(f"{npz_path}: array '{key}' missing")
+    if array.rows * array.cols != len(arrays["heaters"]):
+        raise error(
+            f"{npz_path}: {len(arrays['heaters'])} heaters for the {array.rows} x "
+            f"{array.cols} array of {info_path.name}"
+        )
     cells = array_cells(array.rows, array.cols)
     heaters = tuple(str(h) for h in arrays["heaters"])
     probes = tuple(str(p) for p in arrays["probes"])

@@ -41,6 +41,9 @@ from thermal.reduce import ReducedSystem, reduce_system
 from thermal.response import RESPONSE_VERSION
 
 log = logging.getLogger(__name__)
+THERMAL_PICTURES = ("thermal_Z.png", "thermal_map.png")
+MAX_SHIFTS = 60  # factorisations a run may ask for (the default device needs 17)
+MAX_MOR_ERROR = 1e-2  # refuse a reduced model whose error estimate exceeds this x R_self
 
 
 def shifts_for(t_min_s: float, t_max_s: float, per_decade: float) -> np.ndarray:
@@ -125,6 +128,13 @@ def _setup(ddir: Path, cfg: ThermalConfig, comm: MPI.Comm) -> _Setup:
         raise ThermalError(
             f"thermal.t_min_s: {t_min:g} s must be below t_max = {t_max:g} s (set both)"
         )
+    n_shifts = len(shifts_for(t_min, t_max, cfg.shifts_per_decade))
+    if n_shifts > MAX_SHIFTS:
+        raise ThermalError(
+            f"thermal.t_max_s: {t_min:g} to {t_max:g} s spans {np.log10(t_max / t_min):.1f} "
+            f"decades: {n_shifts} factorisations at {cfg.shifts_per_decade:g} per decade, "
+            f"above the {MAX_SHIFTS} accepted; narrow t_min_s / t_max_s"
+        )
     n = max(2, round(np.log10(t_max / t_min) * cfg.points_per_decade) + 1)
     return _Setup(
         device,
@@ -162,6 +172,12 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
     r = network.steady_k_per_w()
     z_half = reduced.model_half.network().step_response(setup.times)
     mor_error = float(np.max(np.abs(z - z_half) / np.diag(r)[None, None, :]))
+    if mor_error > MAX_MOR_ERROR:
+        raise ThermalError(
+            f"thermal.shifts_per_decade: the reduced model's error estimate is "
+            f"{mor_error:.2g} of R_self (above {MAX_MOR_ERROR:g}); raise shifts_per_decade "
+            f"({cfg.shifts_per_decade:g})"
+        )
     r_exact, steady_fields, balance = steady_state(system)
     return _Solution(
         system,
@@ -276,6 +292,7 @@ def _write_rank0(
         dataclasses.asdict(cfg),
         stage_inputs(setup.device),
         {"response.npz": scratch / "response.npz"},
+        pictures=THERMAL_PICTURES if plots else (),
     )
     write_json(scratch / "thermal.json", info)
 
@@ -405,12 +422,7 @@ def _write_fields(
                 func = system.function_from(steady)
                 stamp = 2 * times[-1] if times else 1.0
             else:
-                state = (
-                    model.input_matrix[:, heater]
-                    * -np.expm1(-model.rate_per_s * t)
-                    / model.rate_per_s
-                )
-                func = system.function_from(reduced.field(state))
+                func = system.function_from(reduced.field(model.step_state(t, heater)))
                 stamp = t
             func.name = "temperature_rise_k_per_w"
             if system.space.element.basix_element.degree != 1:

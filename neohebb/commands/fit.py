@@ -47,8 +47,8 @@ def handle(args: argparse.Namespace) -> int:
 
     base = None if args.config is None else Path(args.config).parent
     config = fit_config_from_dict(config_table(args.config, "fit"), base=base)
-    if args.switching is not None:
-        config = with_switching_csv(config, args.switching)
+    if args.switching is not None:  # replaces the configuration's CSV and its label
+        config = with_switching_csv(replace(config, switching_synthetic=False), args.switching)
     if args.synthetic:
         config = replace(config, switching_synthetic=True)
     out = run_fit(args.dir, config, plots=not args.no_plots)
@@ -67,7 +67,7 @@ def print_card_summary(path: Path) -> None:
         f"max fit error {100 * th.fit_max_rel_error:.2f} % of R_self, "
         f"T_ambient {th.t_ambient_k:g} K"
     )
-    for key, value in card.derived.items():
+    for key, value in card.derived.to_json().items():
         if isinstance(value, list):
             text = ", ".join(f"{v:.4g}" for v in value)
         else:

@@ -22,6 +22,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--print-default", action="store_true", help="print the embedded default run TOML and exit"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="mesh even above the size guard's limit (as [mesh] force = true)",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -37,6 +42,8 @@ def handle(args: argparse.Namespace) -> int:
     config = load_run_config(args.config)
     if args.out is not None:
         config = replace(config, out_dir=Path(args.out))
+    if args.force:
+        config = replace(config, mesh=replace(config.mesh, force=True))
     outcomes = run_pipeline(config)
     out = config.out_dir
     print(f"pipeline results in {out}/")

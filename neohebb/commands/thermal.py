@@ -31,14 +31,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     from mpi4py import MPI
 
-    from neohebb.config import read_run_toml
-    from thermal.config import ThermalConfig, thermal_config_from_dict
+    from neohebb.config import config_table
+    from thermal.config import thermal_config_from_dict
     from thermal.stage import run_thermal
 
-    config = ThermalConfig()
-    if args.config:
-        data, _ = read_run_toml(args.config)
-        config = thermal_config_from_dict(data.get("thermal", {}))
+    config = thermal_config_from_dict(config_table(args.config, "thermal"))
     out = run_thermal(args.dir, config, plots=not args.no_plots, progress=not args.quiet)
     if MPI.COMM_WORLD.rank == 0:
         print(

@@ -411,29 +411,42 @@ def test_run_twice_recomputes_nothing_and_a_spec_change_recomputes_all(
 
 
 def test_concurrent_runs_into_one_directory(tmp_path: Path) -> None:
-    """Two runs with different specs into one directory: one works, the other is refused."""
+    """A second run with another spec into the directory a first one is meshing: refused at
+    once, naming the directory; the first completes a consistent device."""
     spec_a = tmp_path / "a.toml"
-    spec_a.write_text(DEFAULT_TOML.read_text().replace("refine = 1.0", "refine = 1.3"))
+    spec_a.write_text(DEFAULT_TOML.read_text().replace("refine = 1.0", "refine = 1.4"))
     spec_b = tmp_path / "b.toml"
     spec_b.write_text(DEFAULT_TOML.read_text().replace("pitch_nm = 200.0", "pitch_nm = 260.0"))
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "neohebb.cli", "mesh", str(s), "--out", "dev", "--no-picture"],
+
+    def mesh(spec: Path) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "neohebb.cli",
+                "mesh",
+                str(spec),
+                "--out",
+                "dev",
+                "--no-picture",
+            ],
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for s in (spec_a, spec_b)
-    ]
-    results = [(r.wait(timeout=120), r.communicate()[1]) for r in runs]
-    codes = sorted(c for c, _ in results)
-    assert codes == [0, 2], results
-    refused = next(e for c, e in results if c == 2)
-    assert "in use by another neohebb process" in refused
-    # what is there is one whole device, consistent with its mesh: not a mix of the two
+
+    first = mesh(spec_a)
+    deadline = time.time() + 30
+    while not (tmp_path / ".dev.lock").exists() and time.time() < deadline:
+        time.sleep(0.05)  # the first holds the lock while Gmsh runs (several seconds)
+    assert (tmp_path / ".dev.lock").exists()
+    second = mesh(spec_b)
+    _, err_second = second.communicate(timeout=60)
+    _, err_first = first.communicate(timeout=120)
+    assert second.returncode == 2 and "in use by another neohebb process" in err_second
+    assert first.returncode == 0, err_first
     from meshes.info import read_device
     from meshes.spec import load_spec
 
-    device = read_device(tmp_path / "dev")
-    assert device.spec in (load_spec(spec_a), load_spec(spec_b))
+    assert read_device(tmp_path / "dev").spec == load_spec(spec_a)

@@ -37,20 +37,21 @@ def test_card_reproduces_the_fe_impedance(fitted: Path) -> None:
     assert err.max() <= 0.01 and len(net.tau_s) <= 12
     assert card.thermal.fit_max_rel_error == pytest.approx(err.max(), rel=1e-9)
     derived = card.derived
-    assert derived["cell"] == "heater_r1_c1"
-    assert derived["r_self_k_per_w"] == pytest.approx(data["R"][4, 4], rel=0.01)
-    assert derived["crosstalk_nearest"] == pytest.approx(
-        data["R"][5, 4] / data["R"][4, 4], rel=0.02
-    )
+    assert derived.cell == "heater_r1_c1"
+    assert derived.r_self_k_per_w == pytest.approx(data["R"][4, 4], rel=0.01)
+    assert derived.crosstalk_nearest == pytest.approx(data["R"][5, 4] / data["R"][4, 4], rel=0.02)
     # a 100 uW, 10 ns pulse: rise = P * Z(10 ns) of the FE response, within the fit error
     z10 = np.interp(np.log(1e-8), np.log(data["t"]), data["Z"][:, 4, 4])
-    assert derived["pulse_rise_k"] == pytest.approx(1e-4 * z10, abs=0.01 * 1e-4 * data["R"][4, 4])
+    assert derived.pulse_rise_k == pytest.approx(1e-4 * z10, abs=0.01 * 1e-4 * data["R"][4, 4])
     # the card carries what snn/ needs about the device and where it came from
     assert (card.geometry.rows, card.geometry.cols) == (3, 3)
     assert card.geometry.pitch_m == pytest.approx(200e-9)
     assert card.thermal.t_ambient_k == 300.0
     thermal_json = json.loads((fitted / "thermal.json").read_text())
-    assert card.provenance["device_msh_sha256"] == thermal_json["stage"]["inputs"]["device.msh"]
+    assert card.provenance.device_msh_sha256 == thermal_json["stage"]["inputs"]["device.msh"]
+    from tests.helpers import assert_picture
+
+    assert_picture(fitted / "fit_thermal.png", min_colours=20)
 
 
 def test_card_round_trips_through_json(fitted: Path) -> None:

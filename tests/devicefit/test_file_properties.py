@@ -3,13 +3,13 @@ a response.npz never escape as anything but the stage's named error."""
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from devicefit.card import card_from_json, read_card
 from devicefit.errors import CardError
 from devicefit.switching import read_switching_csv
+from meshes.files import sha256_file
+from tests.helpers import DELETE, json_edited, json_paths
 from thermal.response import read_response
 
 EXAMPLE = Path(str(resources.files("devicefit").joinpath("example_switching.csv")))
@@ -31,33 +33,6 @@ JUNK = st.one_of(
 )
 
 
-def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path into nested dicts and lists (lists: their first two items)."""
-    out = [prefix] if prefix else []
-    if isinstance(data, dict):
-        for k, v in data.items():
-            out += paths(v, (*prefix, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data[:2]):
-            out += paths(v, (*prefix, i))
-    return out
-
-
-_DELETE = object()
-
-
-def edited(data: Any, path: tuple[Any, ...], value: Any) -> Any:
-    out = copy.deepcopy(data)
-    node = out
-    for key in path[:-1]:
-        node = node[key]
-    if value is _DELETE:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
-    return out
-
-
 @pytest.fixture(scope="module")
 def card_json(default_card: Path) -> dict[str, Any]:
     return json.loads(default_card.read_text())
@@ -68,20 +43,14 @@ def card_json(default_card: Path) -> dict[str, Any]:
 )
 @given(data=st.data())
 def test_a_corrupted_card_is_read_or_refused_by_name(card_json: dict[str, Any], data) -> None:
-    all_paths = paths(card_json)
     edits = data.draw(
         st.lists(
-            st.tuples(st.sampled_from(all_paths), st.one_of(JUNK, st.just(_DELETE))),
+            st.tuples(st.sampled_from(json_paths(card_json)), st.one_of(JUNK, st.just(DELETE))),
             min_size=1,
             max_size=3,
         )
     )
-    card = card_json
-    for path, value in edits:
-        try:
-            card = edited(card, path, value)
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier edit removed or replaced the parent
+    card = json_edited(card_json, edits)
     try:
         parsed = card_from_json(card)
     except CardError as exc:
@@ -123,24 +92,70 @@ def test_a_corrupted_csv_is_read_or_refused_by_name(
         assert str(exc).startswith(str(path))
 
 
+@pytest.fixture(scope="module")
+def thermal_dir(default_thermal: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("resp") / "dev"
+    d.mkdir()
+    for name in ("device.json", "device.msh", "thermal.json", "response.npz"):
+        shutil.copy(default_thermal / name, d / name)
+    return d
+
+
 @settings(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(cut=st.integers(0, 4000), flip=st.integers(0, 255))
-def test_a_corrupted_response_is_refused_by_name(
-    default_thermal: Path, tmp_path_factory: pytest.TempPathFactory, cut: int, flip: int
+@given(cut=st.integers(0, 4000), flip=st.integers(1, 255))
+def test_a_corrupted_response_archive_is_refused_by_name(
+    thermal_dir: Path, tmp_path_factory: pytest.TempPathFactory, cut: int, flip: int
 ) -> None:
-    d = tmp_path_factory.mktemp("resp") / "dev"
-    d.mkdir()
-    for name in ("device.json", "device.msh", "thermal.json", "response.npz"):
-        shutil.copy(default_thermal / name, d / name)
+    """Corrupt bytes in response.npz, with thermal.json's record rewritten to match them (so
+    the archive reader itself meets the damage, not only the hash check)."""
+    d = tmp_path_factory.mktemp("corrupt") / "dev"
+    shutil.copytree(thermal_dir, d)
     blob = bytearray((d / "response.npz").read_bytes())
-    blob[cut % len(blob)] ^= flip or 1
+    blob[cut % len(blob)] ^= flip
     (d / "response.npz").write_bytes(bytes(blob))
-    with pytest.raises(CardError, match=r"response\.npz"):
-        read_response(d, CardError)
+    info = json.loads((d / "thermal.json").read_text())
+    info["stage"]["outputs"]["response.npz"] = sha256_file(d / "response.npz")
+    (d / "thermal.json").write_text(json.dumps(info))
+    try:
+        response = read_response(d, CardError)
+    except CardError as exc:
+        assert "response.npz" in str(exc)
+        return
+    # a flip in a part numpy does not read back (zip padding, comments) changes nothing
+    original = read_response(thermal_dir, CardError)
+    np.testing.assert_array_equal(response.z_k_per_w, original.z_k_per_w)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_a_corrupted_thermal_json_is_read_or_refused_by_name(
+    thermal_dir: Path, tmp_path_factory: pytest.TempPathFactory, data
+) -> None:
+    info = json.loads((thermal_dir / "thermal.json").read_text())
+    edits = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(json_paths(info)), st.one_of(JUNK, st.just(DELETE))),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    d = tmp_path_factory.mktemp("tj") / "dev"
+    shutil.copytree(thermal_dir, d)
+    (d / "thermal.json").write_text(json.dumps(json_edited(info, edits)))
+    try:
+        response = read_response(d, CardError)
+    except CardError as exc:
+        assert str(d) in str(exc)
+        return
+    assert response.array.rows >= 1 and response.t_ambient_k > 0
 
 
 def test_the_card_fixture_reads(default_card: Path) -> None:

@@ -61,13 +61,13 @@ def test_the_card_and_snn_pick_the_same_centre(rows: int, cols: int) -> None:
     centre = centre_cell(rows, cols)
     h = array_cells(rows, cols).index(centre)
     derived = derived_figures(card.thermal.network, card.geometry, FitConfig())
-    assert derived["cell"] == centre.heater
-    assert derived["r_self_k_per_w"] == 100.0 * (1 + h)
+    assert derived.cell == centre.heater
+    assert derived.r_self_k_per_w == 100.0 * (1 + h)
     kernel = ThermalKernel.from_card(card)
     assert kernel.residues_k_per_w[(0, 0)][0] == 100.0 * (1 + h)
     _, nearest, _ = reference_neighbours(rows, cols)
     if nearest is not None:
-        assert derived["crosstalk_nearest"] == pytest.approx((1.0 + h) / (100.0 * (1 + h)))
+        assert derived.crosstalk_nearest == pytest.approx((1.0 + h) / (100.0 * (1 + h)))
 
 
 def test_size_estimate_is_within_a_quarter(

@@ -132,3 +132,40 @@ def test_random_valid_specs_mesh_and_fill_the_box(
     )
     hx, hy = domain_half_widths_nm(spec)
     assert volume == pytest.approx(4 * hx * hy * domain_top_nm(spec), rel=1e-9)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_a_corrupted_device_json_is_read_or_refused_by_name(
+    side_device: Any, tmp_path_factory: pytest.TempPathFactory, data: Any
+) -> None:
+    """Random edits of device.json's structure: read_device accepts it or names the file."""
+    import json
+    import shutil
+
+    from meshes.files import StageError
+    from meshes.info import read_device
+    from tests.helpers import DELETE, json_edited, json_paths
+
+    info = side_device.info
+    edits = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(json_paths(info)), st.one_of(JUNK, st.just(DELETE))),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    d = tmp_path_factory.mktemp("dj") / "dev"
+    d.mkdir()
+    shutil.copy(side_device.out / "device.msh", d / "device.msh")
+    (d / "device.json").write_text(json.dumps(json_edited(info, edits)))
+    try:
+        device = read_device(d)
+    except StageError as exc:
+        assert "device.json" in str(exc)
+        return
+    assert device.spec.array.cols == 2

@@ -30,32 +30,32 @@ def test_criterion_is_the_first_full_window_at_ninety_percent() -> None:
     assert episodes_to_criterion([True, False] * 40) is None
 
 
-SEEDS = (0, 1, 2)  # one fixed seed set for every task and back-end
-
-
 @pytest.mark.parametrize(
-    ("task", "backend", "budget"),
+    ("task", "backend", "budget", "seeds"),
     [
-        ("maze", "ideal", 200),
-        ("maze", "thermal", 200),
-        ("frozenlake", "ideal", 300),
-        ("frozenlake", "thermal", 300),
+        ("maze", "ideal", 200, 3),
+        ("maze", "thermal", 200, 3),
+        ("frozenlake", "ideal", 300, 6),
+        ("frozenlake", "thermal", 300, 6),
     ],
 )
-def test_agent_reaches_the_criterion(
-    task: str, backend: str, budget: int, default_card: Path
+def test_agent_learns_the_task(
+    task: str, backend: str, budget: int, seeds: int, default_card: Path
 ) -> None:
-    """At least 2 of the 3 seeds reach the criterion within the budget (the sweep in
-    docs/learning.md gives the full distribution over seeds). Not luck: a uniformly random
-    policy succeeds in 5 % (maze) or 1.7 % (FrozenLake) of episodes, so 18 of 20 by chance
-    has a probability below 1e-18."""
+    """Over seeds 0.. (3 for the maze, 6 for the cheaper FrozenLake): at least 2 reach the
+    criterion within the budget, and the median success rate over the last 50 episodes is at
+    least 0.4. Not luck: a uniformly random policy succeeds in 5 % (maze) or 1.7 %
+    (FrozenLake) of episodes, so 18 of 20 by chance has a probability below 1e-18. Single RL
+    runs are chaotic in the seed; docs/learning.md gives the distribution over seeds."""
     card = read_card(default_card) if backend == "thermal" else None
     results = [
         run_agent(AgentConfig(task=task, backend=backend, seed=s, episodes=budget), card)
-        for s in SEEDS
+        for s in range(seeds)
     ]
     reached = [r.episodes_to_criterion for r in results]
+    final = [float(np.mean(r.success[-50:])) for r in results]
     assert sum(e is not None for e in reached) >= 2, reached
+    assert np.median(final) >= 0.4, final
     if backend == "thermal":
         assert card is not None
         bound = peak_rise_bound_k(card, AgentConfig(backend="thermal"))

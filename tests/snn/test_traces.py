@@ -58,19 +58,29 @@ def test_window_sum_equals_the_card_zero_order_hold() -> None:
 
 
 def test_kernel_from_card_maps_probes_to_offsets() -> None:
+    """3 x 3: offsets within one cell come from the centre heater (index 4), offsets two
+    cells away from the heater nearest the centre that has them."""
     rng = np.random.default_rng(3)
     residues = rng.random((9, 9, 2))
     kernel = ThermalKernel.from_card(synthetic_card(3, 3, np.array([1e-9, 1e-8]), residues))
-    assert set(kernel.residues_k_per_w) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
+    assert set(kernel.residues_k_per_w) == {(r, c) for r in range(-2, 3) for c in range(-2, 3)}
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[4, 4])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 1)], residues[5, 4])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, -1)], residues[0, 4])
+    # (0, +2): heater (1, 0) -> probe (1, 2), the heater at distance 1 from the centre
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 2)], residues[5, 3])
+    # (+2, +2): only heater (0, 0) -> probe (2, 2) has it
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(2, 2)], residues[8, 0])
 
 
-def test_kernel_from_card_of_an_even_array_is_centred() -> None:
-    """2 x 2 array: the centre is cell (1, 1), so every offset points up or left."""
+def test_kernel_from_card_of_an_even_array_covers_every_side() -> None:
+    """2 x 2 array: the centre is cell (1, 1); the offsets it does not see (right, down) come
+    from the other heaters, so crosstalk reaches neighbours on every side."""
     residues = np.arange(4 * 4 * 1, dtype=float).reshape(4, 4, 1)
     kernel = ThermalKernel.from_card(synthetic_card(2, 2, np.array([1e-9]), residues))
-    assert set(kernel.residues_k_per_w) == {(-1, -1), (-1, 0), (0, -1), (0, 0)}
+    assert set(kernel.residues_k_per_w) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[3, 3])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, 0)], residues[1, 3])
+    # (0, +1): heater (1, 0) -> probe (1, 1), the nearest heater to the centre with it
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 1)], residues[3, 2])
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(1, 1)], residues[3, 0])
