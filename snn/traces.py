@@ -93,9 +93,13 @@ def temperature_rise(heat: FloatArray, kernel: ThermalKernel) -> FloatArray:
     residues = np.array([kernel.residues_k_per_w[o] for o in offsets])  # [O, K]
     per_offset = np.tensordot(residues, heat, axes=(1, 0))  # [O, ..., N_post, N_pre]
     out = np.zeros(heat.shape[1:])
+    n_r, n_c = out.shape[-2:]
     for (dr, dc), src in zip(offsets, per_offset, strict=True):
-        # probe at offset (dr, dc) from a heater: synapse (j, i) receives from (j - dr, i - dc)
-        out += _shift(src, dr, dc)
+        # probe at offset (dr, dc) from a heater: synapse (j, i) receives from (j - dr, i - dc),
+        # nothing where that cell does not exist
+        out[..., max(dr, 0) : n_r + min(dr, 0), max(dc, 0) : n_c + min(dc, 0)] += src[
+            ..., max(-dr, 0) : n_r + min(-dr, 0), max(-dc, 0) : n_c + min(-dc, 0)
+        ]
     return out
 
 
@@ -104,15 +108,3 @@ def thermal_trace(
 ) -> FloatArray:
     """End-of-frame temperature rise dT [K] of every cell, from rest: [B, N_post, N_pre]."""
     return temperature_rise(p_scale_w * modal_heat(psi, eps, kernel.tau_s, dt_s), kernel)
-
-
-def _shift(x: FloatArray, dr: int, dc: int) -> FloatArray:
-    """y[..., j, i] = x[..., j - dr, i - dc], zero where that cell does not exist."""
-    y = np.zeros_like(x)
-    n_r, n_c = x.shape[-2:]
-    rows_dst = slice(max(dr, 0), n_r + min(dr, 0))
-    rows_src = slice(max(-dr, 0), n_r + min(-dr, 0))
-    cols_dst = slice(max(dc, 0), n_c + min(dc, 0))
-    cols_src = slice(max(-dc, 0), n_c + min(-dc, 0))
-    y[..., rows_dst, cols_dst] = x[..., rows_src, cols_src]
-    return y
