@@ -6,14 +6,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= results/demo
+TIMIT_CORPUS ?= data/timit-synth
+FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
 	@echo "make test       set up, then lint + type-check + the test suite (slow tests excluded)"
 	@echo "make test-slow  only the slow physics runs (refined meshes)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
+	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
+	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
 
 venv: $(STAMP)
 
@@ -46,6 +51,13 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_thermal.py --heaters 1
 	$(PY) tests/benchmarks/bench_compact.py
 	$(PY) tests/benchmarks/bench_eprop.py
+
+# The generated corpus: Debian's Festival and three US English voices (installed here only,
+# never by `make test`, which uses the committed fixture tests/data/timit_fixture).
+timit-corpus: $(STAMP)
+	@dpkg -s $(FESTIVAL_PACKAGES) >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(FESTIVAL_PACKAGES); }
+	$(PY) -m snn.timit.generate --out $(TIMIT_CORPUS) --train-speakers 24 --test-speakers 8
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
