@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import fit, maze, mesh, run, sweep, thermal
+from neohebb.commands import fit, maze, mesh, run, sweep, thermal, timit
 
 COMMANDS: dict[str, ModuleType] = {
     "mesh": mesh,
@@ -20,6 +20,7 @@ COMMANDS: dict[str, ModuleType] = {
     "fit": fit,
     "maze": maze,
     "sweep": sweep,
+    "timit": timit,
     "run": run,
 }
 

@@ -89,6 +89,19 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class NetworkState:
+    """The network at the end of a run, [B, N] (``y`` [B, N_out]): where the next chunk of
+    input continues from (``forward(..., state=)``), so a sequence run chunk by chunk with
+    the same weights is the same trajectory as the sequence run whole."""
+
+    v: FloatArray
+    a: FloatArray
+    z: FloatArray
+    y: FloatArray
+    refractory: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
 class Trajectory:
     """Forward pass, time first: x [T, B, N_in], v/a/z/psi [T, B, N], y [T, B, N_out], and
     the parameters it was made with (the gradient functions check them)."""
@@ -100,6 +113,7 @@ class Trajectory:
     psi: FloatArray
     y: FloatArray
     params: NeuronParams
+    final: NetworkState | None = None
 
     def check(self, p: NeuronParams) -> None:
         if p != self.params:
@@ -130,29 +144,38 @@ def _check_time_major(name: str, value: FloatArray, like: FloatArray, last: int)
 
 
 def forward(
-    w: Weights, x: FloatArray, p: NeuronParams, bias: FloatArray | float = 0.0
+    w: Weights,
+    x: FloatArray,
+    p: NeuronParams,
+    bias: FloatArray | float = 0.0,
+    state: NetworkState | None = None,
 ) -> Trajectory:
-    """Run the network on inputs x [T, B, N_in] from rest (v = a = z = 0 before t = 0);
-    ``bias`` is a constant input current added to v every step (per neuron or scalar)."""
+    """Run the network on inputs x [T, B, N_in] from ``state`` (None: from rest, v = a = z = 0
+    before t = 0); ``bias`` is a constant input current added to v every step (per neuron or
+    scalar). The trajectory's ``final`` is the state to continue from."""
     check_shapes(w, x, bias)
     n_t, n_b, _ = x.shape
     n = w.w_rec.shape[0]
+    n_out = w.w_out.shape[0]
     beta = p.beta_array(n)
     v = np.zeros((n_t, n_b, n))
     a = np.zeros_like(v)
     z = np.zeros_like(v)
     psi = np.zeros_like(v)
-    y = np.zeros((n_t, n_b, w.w_out.shape[0]))
-    v_t, a_t, z_prev = np.zeros((n_b, n)), np.zeros((n_b, n)), np.zeros((n_b, n))
-    y_prev = np.zeros((n_b, w.w_out.shape[0]))
-    refractory = np.zeros((n_b, n), dtype=int)  # steps left
+    y = np.zeros((n_t, n_b, n_out))
+    if state is None:
+        state = rest_state(n_b, n, n_out)
+    elif state.v.shape != (n_b, n) or state.y.shape != (n_b, n_out):
+        raise EpropError(
+            f"state: v {state.v.shape}, y {state.y.shape}; expected [B, N] = {(n_b, n)} and "
+            f"[B, N_out] = {(n_b, n_out)}"
+        )
+    v_prev, a_prev, z_prev, y_prev = state.v, state.a, state.z, state.y
+    refractory = state.refractory  # steps left
     inputs = x @ w.w_in.T + bias  # [T, B, N], all time steps at once
     for t in range(n_t):
-        if t > 0:
-            v_t = p.alpha * v[t - 1] + z_prev @ w.w_rec.T + inputs[t] - p.v_th * z_prev
-            a_t = p.rho * a[t - 1] + z_prev
-        else:
-            v_t = inputs[0]
+        v_t = p.alpha * v_prev + z_prev @ w.w_rec.T + inputs[t] - p.v_th * z_prev
+        a_t = p.rho * a_prev + z_prev
         threshold = p.v_th + beta * a_t
         free = refractory == 0
         z_t = ((v_t > threshold) & free).astype(float)
@@ -162,8 +185,15 @@ def forward(
             refractory = np.where(z_t > 0, p.n_refractory, np.maximum(refractory - 1, 0))
         y_prev = p.kappa * y_prev + z_t @ w.w_out.T
         y[t] = y_prev
-        z_prev = z_t
-    return Trajectory(x, v, a, z, psi, y, p)
+        v_prev, a_prev, z_prev = v_t, a_t, z_t
+    final = NetworkState(v_prev, a_prev, z_prev, y_prev, refractory)
+    return Trajectory(x, v, a, z, psi, y, p, final)
+
+
+def rest_state(n_b: int, n: int, n_out: int) -> NetworkState:
+    """v = a = z = y = 0, no neuron refractory."""
+    zeros = np.zeros((n_b, n))
+    return NetworkState(zeros, zeros, zeros, np.zeros((n_b, n_out)), np.zeros((n_b, n), np.int64))
 
 
 def pseudo_derivative(v: FloatArray, threshold: FloatArray, p: NeuronParams) -> FloatArray:

@@ -3,6 +3,9 @@
     E <- lambda^n E + sum_s lambda^(n-1-s) e^s / e_ref,   lambda = exp(-dt / tau),
     W <- W + lr * signal * E                                      (end of each frame)
 
+``signal`` is one number (a TD error) or one per post neuron [..., N_post] (a learning
+signal; with a batch of streams, E is [B, N_post, N_pre] and the streams' updates add up).
+
 The floating-point reference the thermal back-end is compared with.
 """
 
@@ -59,8 +62,12 @@ class IdealSynapses:
     def trace(self) -> FloatArray:
         return self._trace
 
-    def update(self, signal: float, rng: np.random.Generator) -> None:
-        self.w = self.w + self.lr * signal * self._trace
+    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
+        if np.ndim(signal) == 0:
+            self.w = self.w + self.lr * signal * self._trace
+        else:  # per post neuron, one row per stream: sum over the streams' traces
+            delta = self.lr * np.asarray(signal)[..., None] * self._trace
+            self.w = self.w + delta.reshape(-1, *self.w.shape).sum(0)
         self.energy.updates += 1
 
     def reset_trace(self) -> None:

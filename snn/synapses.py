@@ -49,13 +49,15 @@ class SynapseBackend(Protocol):
     def weights(self) -> FloatArray: ...
 
     def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
-        """Add one frame's eligibility, ``psi`` [T, N_post] x ``eps`` [T, N_pre]."""
+        """Add one frame's eligibility, ``psi`` [T, ..., N_post] x ``eps`` [T, ..., N_pre]
+        (the middle axes, e.g. a batch of streams, are kept: one trace per stream)."""
 
     def trace(self) -> FloatArray:
         """The stored eligibility now (ideal: dimensionless; thermal: dT [K])."""
 
-    def update(self, signal: float, rng: np.random.Generator) -> None:
-        """End-of-frame update with the third factor ``signal``."""
+    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
+        """End-of-frame update with the third factor ``signal``: one number, or one per post
+        neuron [..., N_post] matching the leading axes the eligibility was accumulated with."""
 
     def reset_trace(self) -> None: ...
 

@@ -121,8 +121,14 @@ class ThermalSynapses:
     def trace(self) -> FloatArray:
         return temperature_rise(self._heat, self.kernel)
 
-    def update(self, signal: float, rng: np.random.Generator) -> None:
+    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
         """round(|signal| / signal_unit) pulse pairs (stochastic rounding, capped)."""
+        if np.ndim(signal) != 0:
+            raise StageError(
+                "signal: the thermal back-end takes one third factor per frame (a TD error); "
+                "per-neuron learning signals are not supported by it yet"
+            )
+        signal = float(signal)  # type: ignore[arg-type]
         n = min(int(np.floor(abs(signal) / self.signal_unit + rng.random())), self.max_pulses)
         rise = self.trace()
         self.last_peak_rise_k = float(rise.max())

@@ -94,3 +94,28 @@ def test_random_feedback_needs_a_generator() -> None:
         feedback_matrix("random", np.ones((2, 4)))
     b = feedback_matrix("random", np.ones((2, 4)), np.random.default_rng(0))
     assert b.shape == (4, 2)
+
+
+@pytest.mark.parametrize("n_refractory", [0, 2])
+def test_a_sequence_run_chunk_by_chunk_is_the_sequence_run_whole(n_refractory: int) -> None:
+    rng = np.random.default_rng(4)
+    n_in, n, n_out = 7, 12, 3
+    w = Weights(
+        rng.normal(0, 1.2, (n, n_in)), rng.normal(0, 0.4, (n, n)), rng.normal(0, 1, (n_out, n))
+    )
+    p = NeuronParams(beta=tuple([0.0] * 6 + [1.5] * 6), n_refractory=n_refractory)
+    x = (rng.random((60, 2, n_in)) < 0.3).astype(float)
+    whole = forward(w, x, p)
+    assert whole.z.sum() > 20  # the neurons fire, so the carry is exercised
+    state = None
+    parts = []
+    for chunk in (x[:17], x[17:18], x[18:]):
+        traj = forward(w, chunk, p, state=state)
+        parts.append(traj)
+        state = traj.final
+    for name in ("v", "a", "z", "psi", "y"):
+        np.testing.assert_array_equal(
+            np.concatenate([getattr(t, name) for t in parts]), getattr(whole, name), err_msg=name
+        )
+    with pytest.raises(EpropError, match="state: v"):
+        forward(w, x[:, :1], p, state=state)

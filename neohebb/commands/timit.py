@@ -1,0 +1,82 @@
+"""``neohebb timit``: frame-wise phone recognition with an e-prop LSNN on a TIMIT-format corpus."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+HELP = "train an e-prop LSNN on frame-wise phone recognition (TIMIT-format corpus)"
+DESCRIPTION = """\
+Train a recurrent spiking network (LIF + ALIF) online with e-prop on frame-wise phone
+classification and write OUT/results.json (39-class frame accuracy on the test and dev sets,
+61-class accuracy, the majority-class baseline, accuracy per epoch, corpus counts),
+OUT/learning_curve.png and OUT/confusion.png.
+--corpus is a TIMIT-format tree (TRAIN|TEST/DR*/<speaker>/<utt>.WAV+.PHN): a user's LDC
+TIMIT, or the synthetic corpus of `make timit-corpus` (results on it are labelled
+"synthetic TIMIT-format corpus"). --test-set core uses the LDC core test and dev speakers;
+all uses every TEST speaker (for corpora without the LDC speakers); auto picks.
+Features are cached by content hash in --cache-dir (default ~/.cache/neohebb/timit).
+Synapses: --trace ideal (float weights). Other settings: the [timit] table of --config.
+"""
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", required=True, help="TIMIT-format corpus directory")
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--trace", choices=["ideal"], help="ideal exponential trace, float weights")
+    src.add_argument("--card", help="model_card.json (thermal synapses; not supported yet)")
+    parser.add_argument("--test-set", choices=["auto", "core", "all"], default="auto")
+    parser.add_argument("--features", choices=["mfcc", "fbank"], default="mfcc")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--neurons", type=int, default=None, help="total neurons (1/4 ALIF)")
+    parser.add_argument("--config", help="run configuration TOML whose [timit] table is used")
+    parser.add_argument("--cache-dir", default=None, help="feature cache directory")
+    parser.add_argument("--out", "-o", required=True, help="output directory")
+    parser.add_argument("--no-plots", action="store_true")
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "neohebb" / "timit"
+
+
+def handle(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from neohebb.config import config_table
+    from snn.timit.learner import TimitError, timit_config_from_dict
+    from snn.timit.stage import run_timit
+
+    if args.card:
+        raise TimitError(
+            "--card: thermal synapses for TIMIT are not supported yet; use --trace ideal"
+        )
+    table = dict(config_table(args.config, "timit"))
+    cfg = timit_config_from_dict({**table, "backend": "ideal"})
+    overrides: dict[str, int] = {"epochs": args.epochs, "seed": args.seed}
+    if args.neurons is not None:
+        overrides["n_alif"] = args.neurons // 4
+        overrides["n_lif"] = args.neurons - args.neurons // 4
+    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    cfg.validate()
+    results = run_timit(
+        args.corpus,
+        args.out,
+        cfg,
+        test_set=args.test_set,
+        features=args.features,
+        cache_dir=args.cache_dir or default_cache_dir(),
+        plots=not args.no_plots,
+    )
+    test = results["test"]
+    print(f"{results['corpus_label']} ({results['test_set']} test set) -> {args.out}/")
+    print(
+        f"  test frame accuracy  {test['accuracy39']:.3f} (39 classes), "
+        f"{test['accuracy61']:.3f} (61); majority class {test['majority_accuracy39']:.3f}"
+    )
+    if results["dev"] is not None:
+        print(f"  dev frame accuracy   {results['dev']['accuracy39']:.3f} (39 classes)")
+    print(f"  training             {results['train_frames_per_s']:.0f} frames/s")
+    return 0

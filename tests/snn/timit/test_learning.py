@@ -1,0 +1,114 @@
+"""Online e-prop on the fixture corpus: it learns, and the command writes what it promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neohebb.cli import main
+from snn.ideal_synapses import IdealSettings
+from snn.timit.corpus import split_corpus
+from snn.timit.features import FeatureSettings, Normaliser, load_split
+from snn.timit.learner import (
+    TimitConfig,
+    TimitError,
+    build_network,
+    majority_class39,
+    predict,
+    score,
+    timit_config_from_dict,
+    train_epoch,
+)
+from snn.timit.phones import phones61
+from tests.helpers import assert_picture
+
+from .conftest import FIXTURE
+
+
+def test_fp_eprop_beats_the_majority_class_within_a_few_epochs() -> None:
+    corpus = split_corpus(FIXTURE)
+    train = load_split(corpus.splits["train"], FeatureSettings(), None)
+    test = load_split(corpus.splits["test"], FeatureSettings(), None)
+    norm = Normaliser.fit(train)
+    train, test = norm.apply(train), norm.apply(test)
+    cfg = TimitConfig(n_lif=75, n_alif=25, streams=4, synapses=IdealSettings(lr=2e-3))
+    rng = np.random.default_rng(0)
+    net = build_network(cfg, train.x.shape[1], rng)
+    w0 = net.array.weights().copy()
+    majority = majority_class39(train)
+    for _ in range(4):
+        train_epoch(net, train, rng)
+    s = score(predict(net, test), test.labels, majority)
+    assert s.accuracy39 > s.majority39 + 0.15, (s.accuracy39, s.majority39)
+    assert s.accuracy61 <= s.accuracy39  # folding only merges classes
+    # the synapse array itself learned (not only the readout)
+    assert np.abs(net.array.weights() - w0).mean() > 1e-3
+    assert s.confusion39.sum() == s.frames == int(np.sum(test.labels != phones61().index("q")))
+
+
+def test_settings_are_checked_by_name() -> None:
+    with pytest.raises(TimitError, match="streams: must be an integer >= 1"):
+        timit_config_from_dict({"streams": 0})
+    with pytest.raises(TimitError, match="lr_outt: not a TIMIT setting"):
+        timit_config_from_dict({"lr_outt": 1.0})
+    with pytest.raises(TimitError, match=r"synapses\.bits: not a setting of the ideal back-end"):
+        timit_config_from_dict({"synapses": {"bits": 8}})
+    with pytest.raises(TimitError, match="feedback: 'mirror' is not one of"):
+        timit_config_from_dict({"feedback": "mirror"})
+    cfg = timit_config_from_dict({"synapses": {"lr": 0.5}, "n_alif": 0})
+    assert cfg.settings().lr == 0.5 and cfg.n == 300
+
+
+def test_timit_command_writes_results_and_pictures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "timit"
+    args = [
+        "timit",
+        "--corpus",
+        str(FIXTURE),
+        "--trace",
+        "ideal",
+        "--epochs",
+        "1",
+        "--neurons",
+        "40",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "synthetic TIMIT-format corpus" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert results["corpus_label"] == "synthetic TIMIT-format corpus"
+    assert results["test_set"] == "all" and results["dev"] is None
+    assert results["counts"]["train"] == {
+        "speakers": 5,
+        "utterances": 15,
+        "frames": results["counts"]["train"]["frames"],
+        "phones": results["counts"]["train"]["phones"],
+    }
+    assert 0 <= results["test"]["accuracy39"] <= 1 and len(results["curve"]) == 1
+    assert results["config"]["n_lif"] + results["config"]["n_alif"] == 40
+    assert_picture(out / "learning_curve.png")
+    assert_picture(out / "confusion.png")
+
+
+def test_bad_corpus_and_thermal_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o"
+    code = main(
+        ["timit", "--corpus", str(tmp_path / "none"), "--trace", "ideal", "--out", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no such corpus directory" in err and len(err.strip().splitlines()) == 1
+    code = main(["timit", "--corpus", str(FIXTURE), "--card", "x.json", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--card: thermal synapses for TIMIT are not supported yet" in err
+    assert not out.exists()
