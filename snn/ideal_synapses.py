@@ -63,11 +63,7 @@ class IdealSynapses:
         return self._trace
 
     def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
-        if np.ndim(signal) == 0:
-            self.w = self.w + self.lr * signal * self._trace
-        else:  # per post neuron, one row per stream: sum over the streams' traces
-            delta = self.lr * np.asarray(signal)[..., None] * self._trace
-            self.w = self.w + delta.reshape(-1, *self.w.shape).sum(0)
+        self.w = self.w + weight_change(self.lr, signal, self._trace)
         self.energy.updates += 1
 
     def reset_trace(self) -> None:
@@ -75,6 +71,17 @@ class IdealSynapses:
 
     def peak_rise_k(self) -> float | None:
         return None
+
+
+def weight_change(lr: float, signal: float | FloatArray, trace: FloatArray) -> FloatArray:
+    """lr * signal * E: one signal for every synapse, or one per post neuron [..., N_post]
+    against traces [..., N_post, N_pre] (one per stream), the streams' changes summed."""
+    if np.ndim(signal) == 0:
+        out: FloatArray = lr * signal * trace
+        return out
+    delta = lr * np.asarray(signal)[..., None] * trace
+    summed: FloatArray = delta.reshape(-1, *trace.shape[-2:]).sum(0)
+    return summed
 
 
 def _timing(

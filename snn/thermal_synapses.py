@@ -110,55 +110,75 @@ class ThermalSynapses:
         return self.pairs.weights(self.model, self.w_scale)
 
     def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
-        a = np.exp(-self.dt_s / self.kernel.tau_s)[:, None, None]
         scale = self.heater_power_w / self.e_ref
-        self._heat = a ** len(psi) * self._heat + scale * modal_heat(
-            psi, eps, self.kernel.tau_s, self.dt_s
-        )
+        heat = scale * modal_heat(psi, eps, self.kernel.tau_s, self.dt_s)  # [K, ..., N, N_pre]
+        a = np.exp(-self.dt_s / self.kernel.tau_s).reshape(-1, *([1] * (heat.ndim - 1)))
+        old = self._heat  # [K, N, N_pre] at rest; gains the streams' axes on their first frame
+        old = old.reshape(old.shape[0], *([1] * (heat.ndim - old.ndim)), *old.shape[1:])
+        self._heat = a ** len(psi) * old + heat
         # heater energy: sum_s sum_ji P_ji^s dt, the outer product summed without forming it
-        self.energy.heater_j += float(scale * self.dt_s * np.sum(psi.sum(1) * eps.sum(1)))
+        self.energy.heater_j += float(scale * self.dt_s * np.sum(psi.sum(-1) * eps.sum(-1)))
 
     def trace(self) -> FloatArray:
         return temperature_rise(self._heat, self.kernel)
 
     def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
-        """round(|signal| / signal_unit) pulse pairs (stochastic rounding, capped)."""
-        if np.ndim(signal) != 0:
-            raise StageError(
-                "signal: the thermal back-end takes one third factor per frame (a TD error); "
-                "per-neuron learning signals are not supported by it yet"
-            )
-        signal = float(signal)  # type: ignore[arg-type]
-        n = min(int(np.floor(abs(signal) / self.signal_unit + rng.random())), self.max_pulses)
+        """round(|signal| / signal_unit) pulse pairs (stochastic rounding, capped).
+
+        ``signal`` is one number for the whole array (a TD error), or one per post neuron
+        [..., N_post] (a learning signal; each row gets its own count, the sign of its
+        signal): with traces of several streams [B, N_post, N_pre], the streams program the
+        one shared array in turn, each with its own cells' temperature.
+        """
         rise = self.trace()
         self.last_peak_rise_k = float(rise.max())
-        sign = np.full(rise.shape, np.sign(signal))
-        for _ in range(n):
-            self.energy.programming_j += programming_energy_j(
-                self.pairs,
-                sign,
-                pulse_v=self.pulse_v,
-                set_s=self.set_pulse_s,
-                reset_s=self.reset_pulse_s,
+        if np.ndim(signal) == 0:
+            n = min(
+                int(np.floor(abs(float(signal)) / self.signal_unit + rng.random())), self.max_pulses
             )
-            self.pairs = program_frame(
-                self.pairs,
-                rise,
-                sign,
-                self.model,
-                bits=self.bits,
-                t_ambient_k=self.t_ambient_k,
-                rng=rng,
-                pulse_v=self.pulse_v,
-                pulse_s=self.set_pulse_s,
-                reset_pulse_s=self.reset_pulse_s,
-                c2c_sigma_rel=self.c2c_sigma_rel,
-                stochastic_rounding=self.stochastic_rounding,
+            sign = np.full(rise.shape, np.sign(signal))
+            for _ in range(n):
+                self._pulse(rise, sign, rng)
+        else:
+            s = np.broadcast_to(np.asarray(signal, float), rise.shape[:-1])
+            counts = np.minimum(
+                np.floor(np.abs(s) / self.signal_unit + rng.random(s.shape)), self.max_pulses
             )
+            rows = s.reshape(-1, s.shape[-1])
+            for b, (stream_rise, n_row) in enumerate(
+                zip(rise.reshape(-1, *rise.shape[-2:]), counts.reshape(rows.shape), strict=True)
+            ):
+                for k in range(int(n_row.max(initial=0))):
+                    sign = (np.sign(rows[b]) * (n_row > k))[:, None] * np.ones(rise.shape[-1])
+                    self._pulse(stream_rise, sign, rng)
         self.energy.updates += 1
 
+    def _pulse(self, rise: FloatArray, sign: FloatArray, rng: np.random.Generator) -> None:
+        """One pulse pair to every synapse with a non-zero ``sign``, at T_ambient + rise."""
+        self.energy.programming_j += programming_energy_j(
+            self.pairs,
+            sign,
+            pulse_v=self.pulse_v,
+            set_s=self.set_pulse_s,
+            reset_s=self.reset_pulse_s,
+        )
+        self.pairs = program_frame(
+            self.pairs,
+            rise,
+            sign,
+            self.model,
+            bits=self.bits,
+            t_ambient_k=self.t_ambient_k,
+            rng=rng,
+            pulse_v=self.pulse_v,
+            pulse_s=self.set_pulse_s,
+            reset_pulse_s=self.reset_pulse_s,
+            c2c_sigma_rel=self.c2c_sigma_rel,
+            stochastic_rounding=self.stochastic_rounding,
+        )
+
     def reset_trace(self) -> None:
-        self._heat = np.zeros_like(self._heat)
+        self._heat = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
 
     def peak_rise_k(self) -> float | None:
         return self.last_peak_rise_k

@@ -17,7 +17,10 @@ TIMIT, or the synthetic corpus of `make timit-corpus` (results on it are labelle
 "synthetic TIMIT-format corpus"). --test-set core uses the LDC core test and dev speakers;
 all uses every TEST speaker (for corpora without the LDC speakers); auto picks.
 Features are cached by content hash in --cache-dir (default ~/.cache/neohebb/timit).
-Synapses: --trace ideal (float weights). Other settings: the [timit] table of --config.
+Synapses: --trace ideal (float weights; with --bits B the quantised back-end: the same trace,
+weights on the grid of a pair of 2^B-level devices) or --card DIR/model_card.json (thermal:
+the trace is the cells' heat, conductance pairs programmed by the card's switching model;
+--bits sets its levels). Other settings: the [timit] table of --config.
 """
 
 
@@ -25,7 +28,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", required=True, help="TIMIT-format corpus directory")
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--trace", choices=["ideal"], help="ideal exponential trace, float weights")
-    src.add_argument("--card", help="model_card.json (thermal synapses; not supported yet)")
+    src.add_argument("--card", help="model_card.json (thermal synapses)")
+    parser.add_argument("--bits", type=int, default=None, help="conductance levels 2^B")
     parser.add_argument("--test-set", choices=["auto", "core", "all"], default="auto")
     parser.add_argument("--features", choices=["mfcc", "fbank"], default="mfcc")
     parser.add_argument("--epochs", type=int, default=None)
@@ -46,20 +50,21 @@ def handle(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from neohebb.config import config_table
-    from snn.timit.learner import TimitError, timit_config_from_dict
+    from snn.timit.learner import timit_config_from_dict
     from snn.timit.stage import run_timit
 
-    if args.card:
-        raise TimitError(
-            "--card: thermal synapses for TIMIT are not supported yet; use --trace ideal"
-        )
+    backend = "thermal" if args.card else ("quantised" if args.bits is not None else "ideal")
     table = dict(config_table(args.config, "timit"))
-    cfg = timit_config_from_dict({**table, "backend": "ideal"})
+    if table.get("backend", "ideal") != backend:
+        table.pop("synapses", None)
+    cfg = timit_config_from_dict({**table, "backend": backend})
     overrides: dict[str, int] = {"epochs": args.epochs, "seed": args.seed}
     if args.neurons is not None:
         overrides["n_alif"] = args.neurons // 4
         overrides["n_lif"] = args.neurons - args.neurons // 4
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    if args.bits is not None:
+        cfg = replace(cfg, synapses=replace(cfg.settings(), bits=args.bits))
     cfg.validate()
     results = run_timit(
         args.corpus,
@@ -68,6 +73,7 @@ def handle(args: argparse.Namespace) -> int:
         test_set=args.test_set,
         features=args.features,
         cache_dir=args.cache_dir or default_cache_dir(),
+        card_path=args.card,
         plots=not args.no_plots,
     )
     test = results["test"]
@@ -79,4 +85,9 @@ def handle(args: argparse.Namespace) -> int:
     if results["dev"] is not None:
         print(f"  dev frame accuracy   {results['dev']['accuracy39']:.3f} (39 classes)")
     print(f"  training             {results['train_frames_per_s']:.0f} frames/s")
+    if results["energy_per_synapse_update_j"] is not None:
+        print(
+            f"  energy per update    {results['energy_per_update_j'] * 1e12:.3g} pJ for the "
+            f"array, {results['energy_per_synapse_update_j'] * 1e15:.3g} fJ per synapse"
+        )
     return 0

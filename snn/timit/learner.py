@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +54,9 @@ from snn.optim import make_optimiser
 from snn.synapses import BuildContext, SynapseBackend
 from snn.timit.features import SplitFeatures
 from snn.timit.phones import classes39, fold_index
+
+if TYPE_CHECKING:
+    from devicefit.card import ModelCard
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -87,6 +90,9 @@ class TimitConfig:
     w_rec_gain: float = 0.5
     reg_rate_hz: float = 10.0
     reg_strength: float = 0.5
+    # eligibility psi eps that draws the thermal heater's nominal power; None: that of a neuron
+    # at its threshold with one unit input held on, (gamma / v_th) / (1 - alpha)
+    e_ref: float | None = None
     seed: int = 0
 
     def validate(self) -> None:
@@ -116,6 +122,8 @@ class TimitConfig:
             math.isfinite(self.trace_tau_s) and self.trace_tau_s > 0
         ):
             raise TimitError(f"trace_tau_s: must be > 0 (or unset), got {self.trace_tau_s!r}")
+        if self.e_ref is not None and not (math.isfinite(self.e_ref) and self.e_ref > 0):
+            raise TimitError(f"e_ref: must be > 0 (or unset), got {self.e_ref!r}")
         if self.feedback not in FEEDBACK_MODES:
             raise TimitError(f"feedback: {self.feedback!r} is not one of {FEEDBACK_MODES}")
         kind = backend_kind(self.backend, TimitError)
@@ -136,6 +144,13 @@ class TimitConfig:
     def n(self) -> int:
         return self.n_lif + self.n_alif
 
+    def reference_eligibility(self) -> float:
+        """``e_ref``, or (gamma / v_th) / (1 - alpha) when unset."""
+        if self.e_ref is not None:
+            return self.e_ref
+        p = self.params()
+        return p.gamma / p.v_th / (1 - p.alpha)
+
     def params(self) -> NeuronParams:
         beta = (0.0,) * self.n_lif + (self.beta_alif,) * self.n_alif
         kappa = math.exp(-self.dt_s / self.tau_m_s)
@@ -150,7 +165,27 @@ def _ideal_defaults() -> Any:
     return IdealSettings(lr=2e-3)
 
 
-DEFAULT_SYNAPSES: dict[str, Callable[[], Any]] = {"ideal": _ideal_defaults}
+def _quantised_defaults() -> Any:
+    from snn.quantised_synapses import QuantisedSettings
+
+    return QuantisedSettings(lr=2e-3, w_scale=1.0)
+
+
+def _thermal_defaults() -> Any:
+    from snn.thermal_synapses import ThermalSettings
+
+    # |W| <= 1 (the input weights start at ~0.1); 0.2 mW at e_ref keeps the hottest cell near
+    # +200 K on the default card; one pulse pair per 0.02 of mean learning signal
+    return ThermalSettings(w_scale=1.0, heater_power_w=2e-4, signal_unit=0.02)
+
+
+# the TIMIT task's own defaults of each back-end's settings (signals and weights differ in
+# scale from the maze's)
+DEFAULT_SYNAPSES: dict[str, Callable[[], Any]] = {
+    "ideal": _ideal_defaults,
+    "quantised": _quantised_defaults,
+    "thermal": _thermal_defaults,
+}
 
 
 def timit_config_from_dict(data: dict[str, Any]) -> TimitConfig:
@@ -196,23 +231,29 @@ class Network:
         return Weights(w[:, : self.n_in], w[:, self.n_in :], self.w_out)
 
 
-def build_network(cfg: TimitConfig, n_in: int, rng: np.random.Generator) -> Network:
-    """Random initial weights (Gaussian, 1/sqrt(fan-in) x gain) on the configured back-end."""
+def build_network(
+    cfg: TimitConfig, n_features: int, rng: np.random.Generator, card: ModelCard | None = None
+) -> Network:
+    """Random initial weights (Gaussian, 1/sqrt(fan-in) x gain) on the configured back-end,
+    with two input lines per feature (``on_off``)."""
     cfg.validate()
+    n_in = 2 * n_features
     n = cfg.n
     w_in = rng.normal(0, cfg.w_in_gain / math.sqrt(n_in), (n, n_in))
     w_rec = rng.normal(0, cfg.w_rec_gain / math.sqrt(n), (n, n)) * (1 - np.eye(n))
     w_out = rng.normal(0, 1 / math.sqrt(n), (N_PHONES, n))
     kind = backend_kind(cfg.backend, TimitError)
+    if kind.needs_card and card is None:
+        raise TimitError(f"backend: {cfg.backend!r} needs a model card (--card)")
     trace_tau = cfg.trace_tau_s if cfg.trace_tau_s is not None else cfg.tau_m_s
     frame_s = cfg.frames_per_update * cfg.steps_per_frame * cfg.dt_s
-    timing = kind.timing(cfg.settings(), None, trace_tau / frame_s, frame_s)
+    timing = kind.timing(cfg.settings(), card, trace_tau / frame_s, frame_s)
     context = BuildContext(
         w_init=np.hstack([w_in, w_rec]),
         timing=timing,
         steps_per_frame=cfg.frames_per_update * cfg.steps_per_frame,
-        e_ref=1.0,
-        card=None,
+        e_ref=cfg.reference_eligibility(),
+        card=card,
         rng=rng,
     )
     array = kind.build(cfg.settings(), context)
@@ -266,7 +307,14 @@ def _batch_frames(
     for b, k in enumerate(order):
         xs, ys = feats.utterance(int(k))
         x[: len(ys), b], labels[: len(ys), b], mask[: len(ys), b] = xs, ys, True
-    return np.repeat(x, steps, axis=0), labels, mask
+    return np.repeat(on_off(x), steps, axis=0), labels, mask
+
+
+def on_off(x: FloatArray) -> FloatArray:
+    """[max(x, 0), max(-x, 0)] along the last axis: each normalised feature drives two
+    non-negative input lines, so every presynaptic trace, and with it the heater power
+    psi_j eps_i of a thermal cell, is >= 0 (heat cannot be negative)."""
+    return np.concatenate([np.maximum(x, 0.0), np.maximum(-x, 0.0)], axis=-1)
 
 
 @dataclass

@@ -50,11 +50,18 @@ def run_timit(
     test_set: str = "auto",
     features: str = "mfcc",
     cache_dir: str | Path | None = None,
+    card_path: str | Path | None = None,
     progress: bool = True,
     plots: bool = True,
 ) -> dict[str, Any]:
-    """Train ``cfg`` on the corpus and write the results (module docstring)."""
+    """Train ``cfg`` on the corpus (the thermal back-end on the card at ``card_path``) and
+    write the results (module docstring)."""
     cfg.validate()
+    card = None
+    if card_path is not None:
+        from devicefit.card import read_card
+
+        card = read_card(card_path)
     settings = FeatureSettings(features)
     settings.validate()
     corpus = split_corpus(corpus_dir, test_set)
@@ -67,7 +74,7 @@ def run_timit(
     train, evaluated = data["train"], {k: v for k, v in data.items() if k != "train"}
     majority = majority_class39(train)
     rng = np.random.default_rng(cfg.seed)
-    net = build_network(cfg, train.x.shape[1], rng)
+    net = build_network(cfg, train.x.shape[1], rng, card)
     curve: list[dict[str, Any]] = []
     bar = None
     if progress:
@@ -107,7 +114,8 @@ def run_timit(
         "curve": curve,
         "train_frames_per_s": cfg.epochs * train.n_frames / max(t_train, 1e-9),
         "run_time_s": time.perf_counter() - t0,
-        "energy_per_update_j": None,  # the ideal back-end has no device energy
+        **_energy(net),
+        "card": str(Path(card_path).resolve()) if card_path is not None else None,
         "code_version": code_version(),
     }
     with staged_output(out_dir, error=CorpusError) as tmp:
@@ -120,6 +128,23 @@ def run_timit(
                 final["test"].confusion39, class_names39(), results, tmp / "confusion.png"
             )
     return results
+
+
+def _energy(net: Any) -> dict[str, Any]:
+    """Energy per dataframe update of the array (None for back-ends without a device), and
+    the weight levels of the quantised and thermal arrays."""
+    settings = net.cfg.settings()
+    energy = net.array.energy
+    heated = net.array.peak_rise_k() is not None
+    n_synapses = net.array.weights().size
+    return {
+        "energy_per_update_j": energy.per_update_j() if heated else None,
+        "energy_per_synapse_update_j": energy.per_update_j() / n_synapses if heated else None,
+        "weight_levels": 2 ** (getattr(settings, "bits", 0) + 1) - 1
+        if hasattr(settings, "bits")
+        else None,
+        "updates": energy.updates,
+    }
 
 
 def _scores_json(s: Any) -> dict[str, Any]:

@@ -99,16 +99,44 @@ def test_timit_command_writes_results_and_pictures(
     assert_picture(out / "confusion.png")
 
 
-def test_bad_corpus_and_thermal_are_one_line_errors(
+def test_bad_corpus_and_card_are_one_line_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "o"
-    code = main(
-        ["timit", "--corpus", str(tmp_path / "none"), "--trace", "ideal", "--out", str(out)]
-    )
+    missing = str(tmp_path / "none")
+    code = main(["timit", "--corpus", missing, "--trace", "ideal", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "no such corpus directory" in err and len(err.strip().splitlines()) == 1
     code = main(["timit", "--corpus", str(FIXTURE), "--card", "x.json", "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 2 and "--card: thermal synapses for TIMIT are not supported yet" in err
+    assert code == 2 and "x.json" in err and len(err.strip().splitlines()) == 1
+    code = main(
+        ["timit", "--corpus", str(FIXTURE), "--trace", "ideal", "--bits", "0", "--out", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "synapses.bits: must be an integer in [1, 16]" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("device", ["quantised", "thermal"])
+def test_quantised_and_thermal_arrays_learn_and_report(
+    device: str, default_card: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / device
+    source = ["--card", str(default_card)] if device == "thermal" else ["--trace", "ideal"]
+    config = tmp_path / "run.toml"
+    config.write_text("[timit]\nstreams = 4\n")  # batches of 4: several per epoch
+    common = ["--bits", "6", "--epochs", "2", "--neurons", "60", "--config", str(config)]
+    args = ["timit", "--corpus", str(FIXTURE), *source, *common]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--out", str(out)]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["backend"] == device
+    assert results["config"]["synapses"]["bits"] == 6 and results["weight_levels"] == 127
+    assert results["test"]["accuracy39"] > results["test"]["majority_accuracy39"]
+    if device == "thermal":
+        assert results["energy_per_synapse_update_j"] > 0
+        assert results["card"] == str(default_card.resolve())
+        assert "fJ per synapse" in capsys.readouterr().out
+    else:
+        assert results["energy_per_update_j"] is None
