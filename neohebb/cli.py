@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import fit, maze, mesh, run, sweep, thermal, timit
+from neohebb.commands import fit, maze, mesh, run, sweep, thermal, timit, timit_sweep
 
 COMMANDS: dict[str, ModuleType] = {
     "mesh": mesh,
@@ -21,6 +21,7 @@ COMMANDS: dict[str, ModuleType] = {
     "maze": maze,
     "sweep": sweep,
     "timit": timit,
+    "timit-sweep": timit_sweep,
     "run": run,
 }
 

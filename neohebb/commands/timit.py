@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snn.timit.learner import TimitConfig
 
 HELP = "train an e-prop LSNN on frame-wise phone recognition (TIMIT-format corpus)"
 DESCRIPTION = """\
@@ -46,23 +50,34 @@ def default_cache_dir() -> Path:
     return Path(base) / "neohebb" / "timit"
 
 
-def handle(args: argparse.Namespace) -> int:
+def timit_config(args: argparse.Namespace, backend: str) -> TimitConfig:
+    """The [timit] table of --config (or defaults) for ``backend``, with --epochs, --seed and
+    --neurons applied; the table's ``synapses`` only when it names the same back-end."""
     from dataclasses import replace
 
     from neohebb.config import config_table
     from snn.timit.learner import timit_config_from_dict
-    from snn.timit.stage import run_timit
 
-    backend = "thermal" if args.card else ("quantised" if args.bits is not None else "ideal")
     table = dict(config_table(args.config, "timit"))
     if table.get("backend", "ideal") != backend:
         table.pop("synapses", None)
     cfg = timit_config_from_dict({**table, "backend": backend})
-    overrides: dict[str, int] = {"epochs": args.epochs, "seed": args.seed}
+    overrides: dict[str, int | None] = {"epochs": args.epochs, "seed": getattr(args, "seed", None)}
     if args.neurons is not None:
         overrides["n_alif"] = args.neurons // 4
         overrides["n_lif"] = args.neurons - args.neurons // 4
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    cfg.validate()
+    return cfg
+
+
+def handle(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from snn.timit.stage import run_timit
+
+    backend = "thermal" if args.card else ("quantised" if args.bits is not None else "ideal")
+    cfg = timit_config(args, backend)
     if args.bits is not None:
         cfg = replace(cfg, synapses=replace(cfg.settings(), bits=args.bits))
     cfg.validate()

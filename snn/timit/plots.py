@@ -65,3 +65,36 @@ def plot_confusion(
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+def plot_bit_sweep(summary: dict[str, Any], png: Path) -> None:
+    """Test frame accuracy (39 classes) against bits per device, mean +- s.d. over seeds, with
+    the floating-point band."""
+    table = summary["table"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fp = next(r for r in table if r["backend"] == "ideal")
+    sd = fp["accuracy39_std"] or 0.0
+    ax.axhspan(fp["accuracy39_mean"] - sd, fp["accuracy39_mean"] + sd, color="#cccccc", alpha=0.6)
+    ax.axhline(fp["accuracy39_mean"], color="k", lw=1, label="floating point (mean +- s.d.)")
+    for backend, colour in (("quantised", "#1f77b4"), ("thermal", "#d62728")):
+        rows = [r for r in table if r["backend"] == backend]
+        if rows:
+            ax.errorbar(
+                [r["bits"] for r in rows],
+                [r["accuracy39_mean"] for r in rows],
+                yerr=[r["accuracy39_std"] or 0.0 for r in rows],
+                fmt="o-",
+                color=colour,
+                capsize=3,
+                label=backend,
+            )
+    majority = summary["runs"][0]["majority_accuracy39"]
+    ax.axhline(majority, ls="--", color="#888888", lw=0.8, label="majority class")
+    ax.set_xlabel("bits per device (2^bits conductance levels)")
+    ax.set_ylabel("test frame accuracy, 39 classes")
+    ax.set_xticks(summary["bits"])
+    ax.set_title(f"{summary['corpus_label']}: {len(summary['seeds'])} seeds per point", fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    plt.close(fig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,71 @@ def test_quantised_and_thermal_arrays_learn_and_report(
         assert "fJ per synapse" in capsys.readouterr().out
     else:
         assert results["energy_per_update_j"] is None
+
+
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    from snn.timit.stage import prepare, train_and_score
+
+    data = prepare(FIXTURE, cache_dir=tmp_path / "cache")
+    cfg = TimitConfig(n_lif=30, n_alif=10, streams=4, epochs=2)
+    whole, net_whole, _ = train_and_score(data, cfg)
+    checkpoint = tmp_path / "ckpt.pkl"
+    # "interrupted" after its first epoch: the checkpoint holds epoch 1
+    first, _, _ = train_and_score(data, replace(cfg, epochs=1), checkpoint=checkpoint)
+    assert checkpoint.is_file() and len(first["curve"]) == 1
+    resumed, net_resumed, _ = train_and_score(data, cfg, checkpoint=checkpoint)
+    assert resumed["curve"] == whole["curve"]
+    assert resumed["test"] == whole["test"]
+    np.testing.assert_array_equal(net_resumed.array.weights(), net_whole.array.weights())
+    # another configuration does not pick up this checkpoint
+    other, _, _ = train_and_score(data, replace(cfg, seed=1, epochs=1), checkpoint=checkpoint)
+    assert other["curve"] != first["curve"]
+
+
+def test_bit_sweep_writes_its_table_and_resumes_from_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import snn.timit.sweep as sweep
+
+    out = tmp_path / "bits"
+    args = [
+        "timit-sweep",
+        "--corpus",
+        str(FIXTURE),
+        "--bits",
+        "3",
+        "8",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--neurons",
+        "20",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    summary = json.loads((out / "sweep.json").read_text())
+    assert summary["corpus_label"] == "synthetic TIMIT-format corpus"
+    rows = {(r["backend"], r["bits"]): r for r in summary["table"]}
+    assert set(rows) == {("ideal", None), ("quantised", 3), ("quantised", 8)}
+    assert all(r["runs"] == 2 for r in rows.values())
+    assert rows[("ideal", None)]["gap_to_fp_points"] == 0
+    fp_seed0 = next(r for r in summary["runs"] if r["backend"] == "ideal" and r["seed"] == 0)
+    assert (
+        fp_seed0["test_accuracy39"]
+        != next(r for r in summary["runs"] if r["backend"] == "ideal" and r["seed"] == 1)[
+            "test_accuracy39"
+        ]
+    )
+    assert_picture(out / "bits.png")
+    assert "points below FP" in capsys.readouterr().out
+
+    def fail(*a: object, **k: object) -> None:
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(sweep, "train_and_score", fail)
+    assert main(args) == 0  # every run from .runs/
+    assert json.loads((out / "sweep.json").read_text())["table"] == summary["table"]

@@ -1,0 +1,184 @@
+"""The bit sweep: floating point against 2^bits conductance levels, quantised and thermal.
+
+For each seed: one ``ideal`` run (floating point), and for each ``bits`` one ``quantised`` run
+(the ideal trace, weights on the level grid: the cost of precision alone) and, given a model
+card, one ``thermal`` run (heat trace, crosstalk, switching model, variability: precision and
+heat). Every run trains the same network from the same seed on the same data; runs are cached
+by content hash in ``OUT/.runs/`` (an interrupted sweep resumes), and ``sweep.json`` holds the
+table: 39-class test frame accuracy per back-end and bits, mean and standard deviation over
+the seeds, and the gap to floating point. ``bits.png`` plots it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from devicefit.card import read_card_with_sha256
+from meshes.files import code_version, sha256_json, staged_output, write_json, write_json_atomic
+from snn.timit.corpus import CorpusError
+from snn.timit.learner import DEFAULT_SYNAPSES, TimitConfig, TimitError, config_to_json
+from snn.timit.stage import Prepared, corpus_label, prepare, train_and_score
+
+DEFAULT_BITS = (4, 6, 8)
+
+
+def sweep_configs(
+    base: TimitConfig, bits: tuple[int, ...], seeds: tuple[int, ...], thermal: bool
+) -> list[tuple[str, int | None, TimitConfig]]:
+    """(back-end, bits or None for floating point, config) of every run of the sweep."""
+    if not bits or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in bits):
+        raise TimitError(f"bits: integers >= 1, got {bits!r}")
+    if not seeds:
+        raise TimitError("seeds: at least one seed")
+    backends = ("quantised", "thermal") if thermal else ("quantised",)
+    out: list[tuple[str, int | None, TimitConfig]] = []
+    for seed in seeds:
+        ideal = replace(base, backend="ideal", synapses=DEFAULT_SYNAPSES["ideal"](), seed=seed)
+        out.append(("ideal", None, ideal))
+        for backend in backends:
+            for b in bits:
+                settings = replace(DEFAULT_SYNAPSES[backend](), bits=b)
+                out.append(
+                    (backend, b, replace(base, backend=backend, synapses=settings, seed=seed))
+                )
+    for _, _, cfg in out:
+        cfg.validate()
+    return out
+
+
+def run_bit_sweep(
+    corpus_dir: str | Path,
+    out_dir: str | Path,
+    base: TimitConfig,
+    *,
+    bits: tuple[int, ...] = DEFAULT_BITS,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    card_path: str | Path | None = None,
+    test_set: str = "auto",
+    features: str = "mfcc",
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run (or read from the cache) every run of the sweep and write sweep.json, bits.png."""
+    jobs = sweep_configs(base, tuple(bits), tuple(seeds), card_path is not None)
+    card_sha = read_card_with_sha256(card_path)[1] if card_path is not None else None
+    data = prepare(
+        corpus_dir, test_set=test_set, features=features, cache_dir=cache_dir, progress=progress
+    )
+    out = Path(out_dir)
+    runs_dir = out / ".runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    iterator: Any = jobs
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(jobs, desc="bit sweep", unit="run")
+    runs = []
+    for backend, b, cfg in iterator:
+        runs.append(_run(data, backend, b, cfg, card_path, card_sha, runs_dir))
+    table = _table(runs)
+    summary = {
+        "corpus": str(data.corpus.root.resolve()),
+        "corpus_label": corpus_label(data.corpus),
+        "test_set": data.corpus.test_set,
+        "counts": data.counts,
+        "features": features,
+        "base_config": config_to_json(base),
+        "bits": list(bits),
+        "seeds": list(seeds),
+        "card": str(Path(card_path).resolve()) if card_path is not None else None,
+        "card_sha256": card_sha,
+        "table": table,
+        "runs": runs,
+        "code_version": code_version(),
+    }
+    with staged_output(out, error=CorpusError) as tmp:
+        write_json(tmp / "sweep.json", summary)
+        from snn.timit.plots import plot_bit_sweep
+
+        plot_bit_sweep(summary, tmp / "bits.png")
+    return summary
+
+
+def _run(
+    data: Prepared,
+    backend: str,
+    bits: int | None,
+    cfg: TimitConfig,
+    card_path: str | Path | None,
+    card_sha: str | None,
+    runs_dir: Path,
+) -> dict[str, Any]:
+    key = sha256_json(
+        {
+            "config": config_to_json(cfg),
+            "data": data.key,
+            "card": card_sha if backend == "thermal" else None,
+            "code": code_version(),
+        }
+    )[:16]
+    path = runs_dir / f"{key}.json"
+    if path.is_file():
+        try:
+            cached: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            return cached
+        except (OSError, json.JSONDecodeError):
+            path.unlink(missing_ok=True)
+    results, _, _ = train_and_score(
+        data,
+        cfg,
+        card_path=card_path if backend == "thermal" else None,
+        checkpoint=runs_dir / f".{key}.checkpoint.pkl",
+    )
+    record = {
+        "backend": backend,
+        "bits": bits,
+        "seed": cfg.seed,
+        "test_accuracy39": results["test"]["accuracy39"],
+        "test_accuracy61": results["test"]["accuracy61"],
+        "dev_accuracy39": results["dev"]["accuracy39"] if results["dev"] else None,
+        "majority_accuracy39": results["test"]["majority_accuracy39"],
+        "energy_per_synapse_update_j": results["energy_per_synapse_update_j"],
+        "train_frames_per_s": results["train_frames_per_s"],
+        "curve": results["curve"],
+    }
+    write_json_atomic(path, record)
+    (runs_dir / f".{key}.checkpoint.pkl").unlink(missing_ok=True)
+    return record
+
+
+def _table(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and standard deviation over seeds of each (back-end, bits), and the gap to FP."""
+    fp = np.array([r["test_accuracy39"] for r in runs if r["backend"] == "ideal"])
+    rows = []
+    for backend, bits in sorted({(r["backend"], r["bits"]) for r in runs}, key=_order):
+        acc = np.array(
+            [r["test_accuracy39"] for r in runs if r["backend"] == backend and r["bits"] == bits]
+        )
+        energies = [
+            r["energy_per_synapse_update_j"]
+            for r in runs
+            if r["backend"] == backend and r["bits"] == bits and r["energy_per_synapse_update_j"]
+        ]
+        rows.append(
+            {
+                "backend": backend,
+                "bits": bits,
+                "runs": len(acc),
+                "accuracy39_mean": float(acc.mean()),
+                "accuracy39_std": float(acc.std(ddof=1)) if len(acc) > 1 else None,
+                "gap_to_fp_points": 100 * float(fp.mean() - acc.mean()),
+                "energy_per_synapse_update_j": float(np.mean(energies)) if energies else None,
+            }
+        )
+    return rows
+
+
+def _order(item: tuple[str, int | None]) -> tuple[int, int]:
+    backend, bits = item
+    return ({"ideal": 0, "quantised": 1, "thermal": 2}[backend], bits or 0)
