@@ -10,7 +10,7 @@ the end of a frame of n steps of dt is, per mode k (exact zero-order hold, a_k =
 R_k(0, 0) is the self residue, R_k(dr, dc) the crosstalk onto a probe (dr, dc) cells away
 (a translation-invariant kernel with every offset the card's array holds, each from the
 heater nearest its centre cell, ``meshes.cells.centre_cell``). The per-mode window weights
-are ``thermal.modal.zoh_weights``. The time sum is an einsum over the window, the neighbour
+are ``thermal.modal.zoh_weights``. The time sum is a matrix product over the window, the neighbour
 sum a shift of the whole synapse grid: no loop over synapses, and never a [T, N, N_pre]
 tensor.
 """
@@ -68,7 +68,9 @@ def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
 
     ``psi`` [T, ..., N_post], ``eps`` [T, ..., N_pre].
     """
-    out: FloatArray = np.einsum("t,t...j,t...i->...ji", window_weights(decay, len(psi)), psi, eps)
+    weights = window_weights(decay, len(psi)).reshape(-1, *([1] * (psi.ndim - 1)))
+    # a (batched) matrix product over time: [..., N_post, T] @ [..., T, N_pre]
+    out: FloatArray = np.matmul(np.moveaxis(weights * psi, 0, -1), np.moveaxis(eps, 0, -2))
     return out
 
 
@@ -80,7 +82,9 @@ def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float)
     ``psi`` [T, ..., N_post], ``eps`` [T, ..., N_pre].
     """
     weights = zoh_weights(tau_s, dt_s, len(psi))  # [T, K]
-    out: FloatArray = np.einsum("tk,t...j,t...i->k...ji", weights, psi, eps, optimize=True)
+    w = np.moveaxis(weights, 1, 0).reshape(len(tau_s), len(psi), *([1] * (psi.ndim - 1)))
+    # per mode, a (batched) matrix product over time: [K, ..., N_post, T] @ [..., T, N_pre]
+    out: FloatArray = np.matmul(np.moveaxis(w * psi, 1, -1), np.moveaxis(eps, 0, -2))
     return out
 
 

@@ -220,6 +220,8 @@ def run_timit(
     write the results (module docstring). An interrupted run resumes from its last epoch."""
     cfg.validate()
     check_output_dir(out_dir, CorpusError)
+    if card_path is not None:
+        read_card_with_sha256(card_path)  # a bad card is refused before any feature work
     data = prepare(
         corpus_dir, test_set=test_set, features=features, cache_dir=cache_dir, progress=progress
     )

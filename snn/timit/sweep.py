@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from devicefit.card import read_card_with_sha256
-from meshes.files import code_version, sha256_json, staged_output, write_json, write_json_atomic
+from meshes.files import (
+    check_output_dir,
+    code_version,
+    sha256_json,
+    staged_output,
+    write_json,
+    write_json_atomic,
+)
 from snn.timit.corpus import CorpusError
 from snn.timit.learner import DEFAULT_SYNAPSES, TimitConfig, TimitError, config_to_json
 from snn.timit.stage import Prepared, corpus_label, prepare, train_and_score
@@ -66,6 +73,7 @@ def run_bit_sweep(
 ) -> dict[str, Any]:
     """Run (or read from the cache) every run of the sweep and write sweep.json, bits.png."""
     jobs = sweep_configs(base, tuple(bits), tuple(seeds), card_path is not None)
+    check_output_dir(out_dir, CorpusError)
     card_sha = read_card_with_sha256(card_path)[1] if card_path is not None else None
     data = prepare(
         corpus_dir, test_set=test_set, features=features, cache_dir=cache_dir, progress=progress
