@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_thermal.py --heaters 1
 	$(PY) tests/benchmarks/bench_compact.py
 	$(PY) tests/benchmarks/bench_eprop.py
+	$(PY) tests/benchmarks/bench_timit.py --corpus tests/data/timit_fixture
 
 # The generated corpus: Debian's Festival and three US English voices (installed here only,
 # never by `make test`, which uses the committed fixture tests/data/timit_fixture).
