@@ -61,6 +61,7 @@ STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "fit": ("model_card.json", "fit_thermal.png", "fit_switching.png"),
     "maze": ("maze",),
     "sweep": ("sweep",),
+    "timit": ("timit",),
 }
 """What each pipeline stage writes into a run directory, in pipeline order."""
 

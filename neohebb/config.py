@@ -14,6 +14,8 @@ from meshes.files import StageError, read_text
 from meshes.spec import DeviceSpec, load_spec
 from snn.agent import AgentConfig, AgentError, agent_config_from_dict
 from snn.stage import SweepConfig, sweep_config_from_dict
+from snn.timit.learner import TimitError
+from snn.timit.sweep import TimitRun, timit_run_from_dict
 from thermal.config import ThermalConfig, thermal_config_from_dict
 
 
@@ -41,9 +43,10 @@ class RunConfig:
     fit: FitConfig
     maze: AgentConfig
     sweep: SweepConfig
+    timit: TimitRun
 
 
-_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal", "fit", "maze", "sweep"}
+_TOP_KEYS = {"device_spec", "out_dir", "mesh", "thermal", "fit", "maze", "sweep", "timit"}
 
 
 def read_run_toml(path: str | Path | None = None) -> tuple[dict[str, Any], Path]:
@@ -113,6 +116,7 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
         fit=_fit(data, base),
         maze=_learning(agent_config_from_dict, data, "maze"),
         sweep=_learning(sweep_config_from_dict, data, "sweep"),
+        timit=_timit(data, base),
     )
 
 
@@ -130,6 +134,14 @@ def _learning(parse: Any, data: dict[str, Any], name: str) -> Any:
         return parse(_table(data, name))
     except AgentError as exc:
         raise ConfigError(f"{name}.{exc}") from exc
+
+
+def _timit(data: dict[str, Any], base: Path) -> TimitRun:
+    """The [timit] table (a bit sweep on a TIMIT-format corpus; disabled by default)."""
+    try:
+        return timit_run_from_dict(_table(data, "timit"), base)
+    except TimitError as exc:
+        raise ConfigError(f"timit.{exc}") from exc
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:

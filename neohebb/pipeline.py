@@ -134,10 +134,47 @@ def _sweep(config: RunConfig, progress: bool) -> StageOutcome:
     return StageOutcome("sweep", "ran", out)
 
 
+def _timit(config: RunConfig, progress: bool) -> StageOutcome:
+    """The [timit] bit sweep (FP, quantised and, on the run's own card, thermal)."""
+    from neohebb.commands.timit import default_cache_dir
+    from snn.timit.sweep import bit_sweep_key, corpus_key, run_bit_sweep
+
+    run, out = config.timit, config.out_dir / "timit"
+    if not run.enabled or run.corpus is None:
+        return StageOutcome("timit", "disabled", out)
+    card = config.out_dir / "model_card.json" if run.thermal else None
+    seeds = tuple(range(run.seeds))
+
+    def key() -> str:
+        from devicefit.card import read_card_with_sha256
+
+        card_sha = read_card_with_sha256(card)[1] if card is not None else None
+        data_key = corpus_key(run.corpus or Path(), run.test_set, run.features)
+        return bit_sweep_key(run.network, run.bits, seeds, data_key, card_sha)
+
+    if _up_to_date(out, "sweep.json", key, _pictures(config, ("bits.png",))):
+        return StageOutcome("timit", "up to date", out)
+    log.info("stage timit -> %s", out)
+    run_bit_sweep(
+        run.corpus,
+        out,
+        run.network,
+        bits=run.bits,
+        seeds=seeds,
+        card_path=card,
+        test_set=run.test_set,
+        features=run.features,
+        cache_dir=default_cache_dir(),
+        progress=progress,
+    )
+    return StageOutcome("timit", "ran", out)
+
+
 _STEPS: tuple[Callable[[RunConfig, bool], StageOutcome], ...] = (
     _mesh,
     _thermal,
     _fit,
     _maze,
     _sweep,
+    _timit,
 )

@@ -57,8 +57,9 @@ def timit_config(args: argparse.Namespace, backend: str) -> TimitConfig:
 
     from neohebb.config import config_table
     from snn.timit.learner import timit_config_from_dict
+    from snn.timit.sweep import RUN_KEYS
 
-    table = dict(config_table(args.config, "timit"))
+    table = {k: v for k, v in config_table(args.config, "timit").items() if k not in RUN_KEYS}
     if table.get("backend", "ideal") != backend:
         table.pop("synapses", None)
     cfg = timit_config_from_dict({**table, "backend": backend})

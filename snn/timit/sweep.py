@@ -12,7 +12,7 @@ the seeds, and the gap to floating point. ``bits.png`` plots it.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +23,100 @@ from meshes.files import (
     check_output_dir,
     code_version,
     sha256_json,
+    stage_key,
     staged_output,
     write_json,
     write_json_atomic,
 )
-from snn.timit.corpus import CorpusError
-from snn.timit.learner import DEFAULT_SYNAPSES, TimitConfig, TimitError, config_to_json
+from snn.timit.corpus import TEST_SETS, CorpusError, split_corpus
+from snn.timit.features import FEATURE_KINDS, FeatureSettings, split_key
+from snn.timit.learner import (
+    DEFAULT_SYNAPSES,
+    TimitConfig,
+    TimitError,
+    config_to_json,
+    timit_config_from_dict,
+)
 from snn.timit.stage import Prepared, corpus_label, prepare, train_and_score
 
 DEFAULT_BITS = (4, 6, 8)
+# keys of a [timit] table that belong to the pipeline's bit sweep, not to the network
+RUN_KEYS = frozenset({"enabled", "corpus", "test_set", "features", "bits", "seeds", "thermal"})
+
+
+@dataclass(frozen=True)
+class TimitRun:
+    """The [timit] table of ``neohebb run``: a bit sweep on ``corpus`` (with the thermal
+    back-end on the run's own card when ``thermal``), every other key a network setting."""
+
+    enabled: bool = False
+    corpus: Path | None = None
+    test_set: str = "auto"
+    features: str = "mfcc"
+    bits: tuple[int, ...] = DEFAULT_BITS
+    seeds: int = 3
+    thermal: bool = True
+    network: TimitConfig = field(default_factory=TimitConfig)
+
+
+def timit_run_from_dict(table: dict[str, Any], base: Path) -> TimitRun:
+    """A checked ``TimitRun``; ``corpus`` resolves against ``base`` (the config's directory)."""
+    network = timit_config_from_dict({k: v for k, v in table.items() if k not in RUN_KEYS})
+    enabled, thermal = table.get("enabled", False), table.get("thermal", True)
+    for name, value in (("enabled", enabled), ("thermal", thermal)):
+        if not isinstance(value, bool):
+            raise TimitError(f"{name}: expected true or false, got {value!r}")
+    corpus = table.get("corpus")
+    if corpus is not None and not isinstance(corpus, str):
+        raise TimitError(f"corpus: expected a directory path, got {corpus!r}")
+    if enabled and corpus is None:
+        raise TimitError("corpus: an enabled [timit] table needs the corpus directory")
+    bits = table.get("bits", list(DEFAULT_BITS))
+    if (
+        not isinstance(bits, list)
+        or not bits
+        or any(isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 16 for b in bits)
+    ):
+        raise TimitError(f"bits: a list of integers in [1, 16], got {bits!r}")
+    seeds = table.get("seeds", 3)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise TimitError(f"seeds: an integer >= 1, got {seeds!r}")
+    test_set, features = table.get("test_set", "auto"), table.get("features", "mfcc")
+    if test_set not in TEST_SETS:
+        raise TimitError(f"test_set: {test_set!r} is not one of {TEST_SETS}")
+    if features not in FEATURE_KINDS:
+        raise TimitError(f"features: {features!r} is not one of {FEATURE_KINDS}")
+    return TimitRun(
+        enabled=enabled,
+        corpus=(base / corpus) if corpus is not None else None,
+        test_set=test_set,
+        features=features,
+        bits=tuple(bits),
+        seeds=seeds,
+        thermal=thermal,
+        network=network,
+    )
+
+
+def corpus_key(corpus_dir: str | Path, test_set: str, features: str) -> str:
+    """The content key ``prepare`` gives the corpus (hashes its files; no features)."""
+    corpus = split_corpus(corpus_dir, test_set)
+    settings = FeatureSettings(features)
+    return sha256_json({n: split_key(u, settings) for n, u in corpus.splits.items()})
+
+
+def bit_sweep_key(
+    base: TimitConfig,
+    bits: tuple[int, ...],
+    seeds: tuple[int, ...],
+    data_key: str,
+    card_sha: str | None,
+) -> str:
+    """The key ``sweep.json`` records: settings, corpus content, card and code."""
+    settings = {"base": config_to_json(base), "bits": list(bits), "seeds": list(seeds)}
+    return stage_key(
+        "timit-sweep", settings, {"corpus": data_key, "model_card.json": card_sha or ""}
+    )
 
 
 def sweep_configs(
@@ -104,6 +189,14 @@ def run_bit_sweep(
         "table": table,
         "runs": runs,
         "code_version": code_version(),
+        "stage": {
+            "name": "timit-sweep",
+            "code": code_version(),
+            "key": bit_sweep_key(base, tuple(bits), tuple(seeds), data.key, card_sha),
+            "inputs": {},
+            "outputs": {},
+            "pictures": ["bits.png"],
+        },
     }
     with staged_output(out, error=CorpusError) as tmp:
         write_json(tmp / "sweep.json", summary)

@@ -209,3 +209,32 @@ def test_bit_sweep_writes_its_table_and_resumes_from_its_cache(
     monkeypatch.setattr(sweep, "train_and_score", fail)
     assert main(args) == 0  # every run from .runs/
     assert json.loads((out / "sweep.json").read_text())["table"] == summary["table"]
+
+
+def test_run_config_timit_table_runs_once_then_is_up_to_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neohebb import pipeline
+    from neohebb.config import ConfigError, load_run_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'out_dir = "{tmp_path / "run"}"\n[sweep]\nenabled = false\n'
+        f'[timit]\nenabled = true\ncorpus = "{FIXTURE}"\nthermal = false\nbits = [4]\n'
+        "seeds = 1\nepochs = 1\nn_lif = 15\nn_alif = 5\nstreams = 4\n"
+    )
+    run = load_run_config(config)
+    assert run.timit.enabled and run.timit.network.n == 20 and run.timit.bits == (4,)
+    first = pipeline._timit(run, False)
+    assert first.status == "ran"
+    summary = json.loads((first.output / "sweep.json").read_text())
+    assert {r["backend"] for r in summary["table"]} == {"ideal", "quantised"}
+    assert pipeline._timit(run, False).status == "up to date"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[timit]\nenabled = true\nbits = [0]\ncorpus = "x"\n')
+    with pytest.raises(ConfigError, match=r"timit\.bits: a list of integers in \[1, 16\]"):
+        load_run_config(bad)
+    bad.write_text("[timit]\nenabled = true\n")
+    with pytest.raises(ConfigError, match=r"timit\.corpus: an enabled"):
+        load_run_config(bad)
