@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from meshes.files import StageError
-from snn.ideal_synapses import _timing, weight_change
-from snn.synapses import BackendKind, BuildContext, Energy, FloatArray
-from snn.traces import ideal_trace
+from snn.ideal_synapses import IdealSynapses, _timing, weight_change
+from snn.synapses import BackendKind, BuildContext, FloatArray
 
 
 @dataclass(frozen=True)
@@ -56,41 +55,17 @@ def on_grid(
 
 
 @dataclass
-class QuantisedSynapses:
-    """Weights on the grid of ``on_grid`` and an exponential trace of constant ``tau_s``."""
+class QuantisedSynapses(IdealSynapses):
+    """The ideal back-end's trace and update rule, each update's weights put on the grid of
+    ``on_grid`` (``lr`` is ``settings.lr``)."""
 
-    w: FloatArray
-    tau_s: float
-    dt_s: float
-    settings: QuantisedSettings
-    e_ref: float
-    energy: Energy = field(default_factory=Energy)
-    _trace: FloatArray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._trace = np.zeros_like(self.w)
-
-    def weights(self) -> FloatArray:
-        return self.w
-
-    def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
-        decay = np.exp(-self.dt_s / self.tau_s)
-        self._trace = decay ** len(psi) * self._trace + ideal_trace(psi, eps, decay) / self.e_ref
-
-    def trace(self) -> FloatArray:
-        return self._trace
+    settings: QuantisedSettings = field(default_factory=QuantisedSettings)
 
     def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
         s = self.settings
         target = self.w + weight_change(s.lr, signal, self._trace)
         self.w = on_grid(target, s.bits, s.w_scale, rng if s.stochastic_rounding else None)
         self.energy.updates += 1
-
-    def reset_trace(self) -> None:
-        self._trace = np.zeros_like(self.w)
-
-    def peak_rise_k(self) -> float | None:
-        return None
 
 
 def _build(settings: QuantisedSettings, ctx: BuildContext) -> QuantisedSynapses:
@@ -99,8 +74,9 @@ def _build(settings: QuantisedSettings, ctx: BuildContext) -> QuantisedSynapses:
         w0,
         ctx.timing.trace_tau_s,
         ctx.timing.frame_s / ctx.steps_per_frame,
-        settings,
+        settings.lr,
         ctx.e_ref,
+        settings=settings,
     )
 
 
