@@ -24,8 +24,11 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-def leaky_filter(x: FloatArray, decay: FloatArray | float) -> FloatArray:
-    """y[t] = decay * y[t-1] + x[t] along axis 0 (time), from y[-1] = 0.
+def leaky_filter(
+    x: FloatArray, decay: FloatArray | float, initial: FloatArray | None = None
+) -> FloatArray:
+    """y[t] = decay * y[t-1] + x[t] along axis 0 (time), from y[-1] = ``initial`` (0 if None:
+    a filter that continues where an earlier chunk of the sequence ended).
 
     ``decay`` is a scalar or broadcasts against one time slice ``x[t]`` (one decay per mode,
     say). A loop over time with whole slices: contiguous, and several times faster than
@@ -33,6 +36,8 @@ def leaky_filter(x: FloatArray, decay: FloatArray | float) -> FloatArray:
     """
     out = np.array(x, dtype=float, copy=True)
     a = np.asarray(decay, dtype=float)
+    if initial is not None:
+        out[0] += a * initial
     for t in range(1, len(out)):
         out[t] += a * out[t - 1]
     return out

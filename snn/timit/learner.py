@@ -53,7 +53,8 @@ from snn.eprop import (
 from snn.optim import make_optimiser
 from snn.synapses import BuildContext, SynapseBackend
 from snn.timit.features import SplitFeatures
-from snn.timit.phones import classes39, fold_index
+from snn.timit.phones import fold_index
+from thermal.modal import leaky_filter
 
 if TYPE_CHECKING:
     from devicefit.card import ModelCard
@@ -279,15 +280,6 @@ def _rest(net: Network, n_b: int) -> Streams:
     )
 
 
-def _filter_from(x: FloatArray, decay: float, init: FloatArray) -> FloatArray:
-    """y^t = decay y^(t-1) + x^t along axis 0, from y^(-1) = init."""
-    out = np.array(x, dtype=float, copy=True)
-    out[0] += decay * init
-    for t in range(1, len(out)):
-        out[t] += decay * out[t - 1]
-    return out
-
-
 def softmax(y: FloatArray) -> FloatArray:
     e = np.exp(y - y.max(-1, keepdims=True))
     out: FloatArray = e / e.sum(-1, keepdims=True)
@@ -388,13 +380,13 @@ def _dataframe(
         )
     # presynaptic traces of the array's columns, carried across dataframes
     pre = np.concatenate([x, np.concatenate([streams.net.z[None], traj.z[:-1]])], axis=2)
-    eps = _filter_from(pre, p.alpha, streams.eps)
+    eps = leaky_filter(pre, p.alpha, streams.eps)
     net.array.accumulate(traj.psi, eps)
     valid = np.maximum(step_mask.sum(0), 1)  # [B, 1]
     signal = -learning.sum(0) / valid  # [B, N]: the dataframe's mean learning signal
     net.array.update(signal / x.shape[1], net.rng)
     # readout: exact gradient over the dataframe (kappa-filtered spikes carried across)
-    z_f = _filter_from(traj.z, p.kappa, streams.z_out)
+    z_f = leaky_filter(traj.z, p.kappa, streams.z_out)
     g_out = err.reshape(-1, N_PHONES).T @ z_f.reshape(-1, cfg.n) / x.shape[1]
     old = net.w_out.copy()
     params = {"w_out": net.w_out}
@@ -459,10 +451,6 @@ def majority_class39(train: SplitFeatures) -> int:
     fold = fold_index()
     t39 = fold[train.labels]
     return int(np.bincount(t39[t39 >= 0], minlength=39).argmax())
-
-
-def class_names39() -> tuple[str, ...]:
-    return classes39()
 
 
 def config_to_json(cfg: TimitConfig) -> dict[str, Any]:

@@ -27,13 +27,13 @@ from snn.timit.learner import (
     Scores,
     TimitConfig,
     build_network,
-    class_names39,
     config_to_json,
     majority_class39,
     predict,
     score,
     train_epoch,
 )
+from snn.timit.phones import classes39
 
 SYNTHETIC_MARKER = "SYNTHETIC TIMIT-format corpus"
 
@@ -158,7 +158,7 @@ def train_and_score(
         "counts": data.counts,
         "features": data.features,
         "config": config_to_json(cfg),
-        "majority_class39": class_names39()[majority],
+        "majority_class39": classes39()[majority],
         "test": _scores_json(final["test"]),
         "dev": _scores_json(final["dev"]) if "dev" in final else None,
         "curve": curve,
@@ -236,7 +236,7 @@ def run_timit(
 
             plot_timit_curve(results, tmp / "learning_curve.png")
             confusion = final["test"].confusion39
-            plot_confusion(confusion, class_names39(), results, tmp / "confusion.png")
+            plot_confusion(confusion, classes39(), results, tmp / "confusion.png")
     checkpoint.unlink(missing_ok=True)
     return results
 

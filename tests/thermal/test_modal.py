@@ -75,3 +75,18 @@ def test_mean_rise_time_of_one_pole_is_its_tau() -> None:
     assert mean_rise_time_s(np.array([1e-9, 3e-8]), np.array([3.0, 1.0])) == pytest.approx(
         (3e-9 + 3e-8) / 4
     )
+
+
+def test_leaky_filter_continues_a_sequence_chunk_by_chunk() -> None:
+    from thermal.modal import leaky_filter
+
+    x = np.random.default_rng(3).random((40, 2, 3))
+    whole = leaky_filter(x, 0.9)
+    first = leaky_filter(x[:13], 0.9)
+    second = leaky_filter(x[13:], 0.9, initial=first[-1])
+    np.testing.assert_array_equal(np.concatenate([first, second]), whole)
+    # from a non-zero start: y[t] = 0.9^(t+1) y0 + the filter from rest
+    y0 = np.ones((2, 3))
+    np.testing.assert_allclose(
+        leaky_filter(x, 0.9, initial=y0), whole + 0.9 ** np.arange(1, 41)[:, None, None] * y0
+    )
