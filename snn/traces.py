@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -91,19 +92,56 @@ def modal_heat(psi: FloatArray, eps: FloatArray, tau_s: FloatArray, dt_s: float)
 def temperature_rise(heat: FloatArray, kernel: ThermalKernel) -> FloatArray:
     """dT [K] of every cell from per-mode heater states ``heat`` [K, ..., N_post, N_pre] [W]:
 
-    dT_ji = sum_(dr,dc) sum_k R_k(dr, dc) heat_k,(j-dr)(i-dc).
+    dT_ji = sum_(dr,dc) sum_k R_k(dr, dc) heat_k,(j-dr)(i-dc)
+
+    (nothing from a cell (j - dr, i - dc) outside the array).
     """
-    offsets = list(kernel.residues_k_per_w)
-    residues = np.array([kernel.residues_k_per_w[o] for o in offsets])  # [O, K]
-    per_offset = np.tensordot(residues, heat, axes=(1, 0))  # [O, ..., N_post, N_pre]
-    out = np.zeros(heat.shape[1:])
-    n_r, n_c = out.shape[-2:]
-    for (dr, dc), src in zip(offsets, per_offset, strict=True):
-        # probe at offset (dr, dc) from a heater: synapse (j, i) receives from (j - dr, i - dc),
-        # nothing where that cell does not exist
-        out[..., max(dr, 0) : n_r + min(dr, 0), max(dc, 0) : n_c + min(dc, 0)] += src[
-            ..., max(-dr, 0) : n_r + min(-dr, 0), max(-dc, 0) : n_c + min(-dc, 0)
-        ]
+    n_rows = int(np.prod(heat.shape[1:-1]))
+    return temperature_rise_rows(heat, kernel, np.arange(n_rows)).reshape(heat.shape[1:])
+
+
+def temperature_rise_rows(
+    heat: FloatArray, kernel: ThermalKernel, rows: NDArray[np.intp]
+) -> FloatArray:
+    """dT [K] (``temperature_rise``) of the post rows ``rows`` only, as flat indices into
+    heat's [..., N_post] axes: [len(rows), N_pre]. An update that programs a few rows reads
+    only their temperature.
+
+    One fused pass over the grid (``_stencil``, compiled by numba): the [offsets, ...,
+    N_post, N_pre] intermediate of a mode contraction followed by shifts costs ten times
+    more in memory traffic.
+    """
+    offsets = np.array(list(kernel.residues_k_per_w), dtype=np.int64).reshape(-1, 2)
+    residues = np.array([kernel.residues_k_per_w[tuple(o)] for o in offsets.tolist()])  # [O, K]
+    h = np.ascontiguousarray(heat, dtype=np.float64)
+    grids = h.reshape(h.shape[0], -1, *h.shape[-2:])  # [K, M, N_post, N_pre]
+    todo = np.ascontiguousarray(rows, dtype=np.intp)
+    out: FloatArray = _stencil(grids, residues.reshape(len(offsets), -1), offsets, todo)
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _stencil(
+    heat: FloatArray, residues: FloatArray, offsets: NDArray[np.int64], todo: NDArray[np.intp]
+) -> FloatArray:
+    """out[t, c] = sum_o sum_k residues[o, k] heat[k, m, r - dr_o, c - dc_o] (in range), for
+    the flat rows todo[t] = m * N_post + r."""
+    n_k, _, n_r, n_c = heat.shape
+    out = np.zeros((len(todo), n_c))
+    for t in numba.prange(len(todo)):
+        m, r = todo[t] // n_r, todo[t] % n_r
+        dst = out[t]
+        for o in range(offsets.shape[0]):
+            src_r = r - offsets[o, 0]
+            if src_r < 0 or src_r >= n_r:
+                continue
+            dc = offsets[o, 1]
+            c0, c1 = max(dc, 0), n_c + min(dc, 0)
+            for k in range(n_k):
+                coef = residues[o, k]
+                src = heat[k, m, src_r]
+                for c in range(c0, c1):
+                    dst[c] += coef * src[c - dc]
     return out
 
 

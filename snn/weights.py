@@ -40,6 +40,26 @@ class PairArray:
     def weights(self, model: SwitchingModel, w_scale: float) -> FloatArray:
         return w_scale * (self.g_plus - self.g_minus) / (model.g_max_s - model.g_min_s)
 
+    def rows(self, rows: NDArray[np.intp]) -> PairArray:
+        """The pairs of post rows ``rows`` only."""
+        return PairArray(
+            self.g_plus[rows],
+            self.g_minus[rows],
+            self.stuck[rows],
+            _rows_of(self.rate_plus, rows),
+            _rows_of(self.rate_minus, rows),
+        )
+
+    def with_rows(self, rows: NDArray[np.intp], part: PairArray) -> PairArray:
+        """A copy with post rows ``rows`` replaced by ``part``'s conductances."""
+        g_plus, g_minus = self.g_plus.copy(), self.g_minus.copy()
+        g_plus[rows], g_minus[rows] = part.g_plus, part.g_minus
+        return PairArray(g_plus, g_minus, self.stuck, self.rate_plus, self.rate_minus)
+
+
+def _rows_of(rate: FloatArray | float, rows: NDArray[np.intp]) -> FloatArray | float:
+    return np.asarray(rate)[rows] if np.ndim(rate) > 0 else rate
+
 
 def levels(model: SwitchingModel, bits: int) -> FloatArray:
     """The 2^bits allowed conductances [S]."""

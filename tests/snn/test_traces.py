@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from snn.traces import ThermalKernel, ideal_trace, thermal_trace
+from snn.traces import (
+    ThermalKernel,
+    ideal_trace,
+    temperature_rise,
+    temperature_rise_rows,
+    thermal_trace,
+)
 from tests.helpers import synthetic_card
 from thermal.modal import FosterNetwork
 
@@ -43,6 +49,27 @@ def test_crosstalk_adds_exactly_the_neighbour_term() -> None:
     source = thermal_trace(psi, eps, ThermalKernel(tau, {(0, 0): right}), dt, scale)
     np.testing.assert_allclose(only_x[:, :, 1:], source[:, :, :-1], rtol=1e-12)
     assert np.all(only_x[:, :, 0] == 0)
+
+
+def test_fused_neighbour_sum_equals_the_sum_over_every_synapse() -> None:
+    """The numba stencil against the definition dT_ji = sum_(dr,dc) sum_k R_k(dr,dc)
+    heat_k,(j-dr)(i-dc), summed synapse by synapse; any subset of rows gives those rows."""
+    rng = np.random.default_rng(4)
+    tau = np.array([1e-9, 1e-8, 1e-7])
+    kernel = ThermalKernel(
+        tau, {(dr, dc): rng.random(3) for dr in range(-2, 3) for dc in range(-1, 3)}
+    )
+    heat = rng.random((3, 2, 6, 7))  # [K, streams, N_post, N_pre]
+    expected = np.zeros(heat.shape[1:])
+    for b, j, i in np.ndindex(*expected.shape):
+        for (dr, dc), r_k in kernel.residues_k_per_w.items():
+            if 0 <= j - dr < 6 and 0 <= i - dc < 7:
+                expected[b, j, i] += r_k @ heat[:, b, j - dr, i - dc]
+    np.testing.assert_allclose(temperature_rise(heat, kernel), expected, rtol=1e-13)
+    rows = np.array([0, 5, 7, 11])  # flat (stream, row): rows 0 and 5 of stream 0, 1 and 5 of 1
+    np.testing.assert_allclose(
+        temperature_rise_rows(heat, kernel, rows), expected.reshape(12, 7)[rows], rtol=1e-13
+    )
 
 
 def test_window_sum_equals_the_card_zero_order_hold() -> None:
