@@ -77,13 +77,19 @@ def code_version() -> str:
     """The package version and a hash of the stage packages' sources (meshes, thermal,
     devicefit, snn): an edited checkout is another code version, so cached stage results
     computed by other code are recomputed."""
-    digest = hashlib.sha256(package_version().encode())
     root = Path(__file__).resolve().parents[1]
+    return f"{package_version()}+{source_digest(root, package_version())}"
+
+
+def source_digest(root: Path, version: str) -> str:
+    """sha256 (12 hex digits) of ``version`` and every .py file of the stage packages under
+    ``root``, subpackages included, each with its relative path."""
+    digest = hashlib.sha256(version.encode())
     for package in ("meshes", "thermal", "devicefit", "snn"):
-        for source in sorted((root / package).glob("*.py")):
-            digest.update(source.name.encode())
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
             digest.update(source.read_bytes())
-    return f"{package_version()}+{digest.hexdigest()[:12]}"
+    return digest.hexdigest()[:12]
 
 
 def package_version() -> str:
