@@ -68,11 +68,13 @@ MATERIALS: dict[str, Material] = {
         Material(
             "HfO2",
             0.5,
-            10000.0,
-            120.0,
+            9680.0,
+            286.0,
             True,
             "thin-film HfO2 0.49-0.95 W/m/K (Panzer et al., IEEE EDL 30, 1269 (2009)); "
-            "rho, c_p of the public COMSOL ReRAM model",
+            "c_p = 60.3 J/mol/K at 298 K (NIST-JANAF; Zhou et al., J. Chem. Thermodyn. 43, 970 "
+            "(2011) measure monoclinic hafnia to 300 K) / 210.49 g/mol = 286 J/kg/K; "
+            "rho 9.68 g/cm^3 monoclinic (ALD films 9.0-9.7)",
         ),
         Material(
             "TaOx",
