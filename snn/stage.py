@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, fields, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from meshes.files import (
     write_json_atomic,
 )
 from snn.agent import AgentConfig, AgentError, RunResult, config_to_json, run_agent
+from snn.parallel import map_runs
 
 DEFAULT_RATIOS = tuple(float(r) for r in np.logspace(-1, 1.5, 8))  # tau / frame
 DEFAULT_VARIABILITY_MULTIPLIERS = (0.0, 1.0, 2.0, 4.0)  # x the card's d2d / c2c / stuck figures
@@ -307,29 +306,10 @@ def _run_all(
             results[key] = cached
         else:
             todo[key] = cfg
-    bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), desc="sweep", unit="run")
     tasks = [(cfg, card, str(cache / f"{key}.json")) for key, cfg in todo.items()]
-    n_workers = min(workers or os.cpu_count() or 1, len(tasks))
-    try:
-        if n_workers > 1:
-            # Pool.__exit__ terminates the workers: an interrupted sweep leaves none behind
-            with get_context("spawn").Pool(n_workers) as pool:
-                for key, summary in zip(todo, pool.imap(_one, tasks), strict=True):
-                    results[key] = summary
-                    if bar is not None:
-                        bar.update()
-        else:
-            for key, task in zip(todo, tasks, strict=True):
-                results[key] = _one(task)
-                if bar is not None:
-                    bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
+    runs = map_runs(_one, tasks, workers=workers, progress=progress, desc="sweep")
+    for key, summary in zip(todo, runs, strict=True):
+        results[key] = summary
     return results
 
 

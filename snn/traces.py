@@ -111,8 +111,9 @@ def temperature_rise_rows(
     N_post, N_pre] intermediate of a mode contraction followed by shifts costs ten times
     more in memory traffic.
     """
-    offsets = np.array(list(kernel.residues_k_per_w), dtype=np.int64).reshape(-1, 2)
-    residues = np.array([kernel.residues_k_per_w[tuple(o)] for o in offsets.tolist()])  # [O, K]
+    keys = list(kernel.residues_k_per_w)
+    offsets = np.array(keys, dtype=np.int64).reshape(-1, 2)  # [O, 2]: (d_row, d_col)
+    residues = np.array([kernel.residues_k_per_w[o] for o in keys])  # [O, K]
     h = np.ascontiguousarray(heat, dtype=np.float64)
     grids = h.reshape(h.shape[0], -1, *h.shape[-2:])  # [K, M, N_post, N_pre]
     todo = np.ascontiguousarray(rows, dtype=np.intp)

@@ -26,6 +26,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--neurons", type=int, default=None, help="total neurons (1/4 ALIF)")
     parser.add_argument("--config", help="run configuration TOML whose [timit] table is used")
     parser.add_argument("--cache-dir", default=None, help="feature cache directory")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="runs in parallel processes (0: one per core)"
+    )
     parser.add_argument("--out", "-o", required=True, help="output directory")
 
 
@@ -36,6 +39,8 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.seeds < 1:
         raise TimitError(f"--seeds: at least 1, got {args.seeds}")
+    if args.workers < 0:
+        raise TimitError(f"--workers: 0 (one per core) or more, got {args.workers}")
     base = timit_config(args, "ideal")
     summary = run_bit_sweep(
         args.corpus,
@@ -47,6 +52,7 @@ def handle(args: argparse.Namespace) -> int:
         test_set=args.test_set,
         features=args.features,
         cache_dir=args.cache_dir or default_cache_dir(),
+        workers=args.workers,
     )
     print(f"{summary['corpus_label']}: bit sweep over {args.seeds} seeds -> {args.out}/")
     for row in summary["table"]:

@@ -84,7 +84,7 @@ class TimitConfig:
     frames_per_update: int = 10  # one dataframe
     trace_tau_s: float | None = None  # None: the readout's tau_m (kappa)
     streams: int = 16
-    epochs: int = 3
+    epochs: int = 4
     feedback: str = "symmetric"
     lr_out: float = 3e-3  # Adam on the readout
     w_in_gain: float = 1.0

@@ -28,6 +28,7 @@ from meshes.files import (
     write_json,
     write_json_atomic,
 )
+from snn.parallel import map_runs
 from snn.timit.corpus import TEST_SETS, CorpusError, split_corpus
 from snn.timit.features import FEATURE_KINDS, FeatureSettings, split_key
 from snn.timit.learner import (
@@ -155,8 +156,10 @@ def run_bit_sweep(
     features: str = "mfcc",
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    workers: int = 0,
 ) -> dict[str, Any]:
-    """Run (or read from the cache) every run of the sweep and write sweep.json, bits.png."""
+    """Run (or read from the cache) every run of the sweep and write sweep.json, bits.png.
+    Runs go to ``workers`` processes (0: one per core; the result does not depend on it)."""
     jobs = sweep_configs(base, tuple(bits), tuple(seeds), card_path is not None)
     check_output_dir(out_dir, CorpusError)
     card_sha = read_card_with_sha256(card_path)[1] if card_path is not None else None
@@ -166,15 +169,19 @@ def run_bit_sweep(
     out = Path(out_dir)
     runs_dir = out / ".runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    iterator: Any = jobs
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(jobs, desc="bit sweep", unit="run")
-    runs = []
-    for backend, b, cfg in iterator:
-        runs.append(_run(data, backend, b, cfg, card_path, card_sha, runs_dir))
-    table = _table(runs)
+    runs: list[dict[str, Any] | None] = []
+    todo: list[tuple[int, _Task]] = []
+    for backend, b, cfg in jobs:
+        path = runs_dir / f"{_run_key(data, backend, cfg, card_sha)}.json"
+        runs.append(_cached(path))
+        if runs[-1] is None:
+            todo.append((len(runs) - 1, _Task(data, backend, b, cfg, card_path, path)))
+    done = map_runs(
+        _train, [t for _, t in todo], workers=workers, progress=progress, desc="bit sweep"
+    )
+    for (i, _), record in zip(todo, done, strict=True):
+        runs[i] = record
+    table = _table([r for r in runs if r is not None])
     summary = {
         "corpus": str(data.corpus.root.resolve()),
         "corpus_label": corpus_label(data.corpus),
@@ -187,7 +194,7 @@ def run_bit_sweep(
         "card": str(Path(card_path).resolve()) if card_path is not None else None,
         "card_sha256": card_sha,
         "table": table,
-        "runs": runs,
+        "runs": [r for r in runs if r is not None],
         "code_version": code_version(),
         "stage": {
             "name": "timit-sweep",
@@ -206,16 +213,9 @@ def run_bit_sweep(
     return summary
 
 
-def _run(
-    data: Prepared,
-    backend: str,
-    bits: int | None,
-    cfg: TimitConfig,
-    card_path: str | Path | None,
-    card_sha: str | None,
-    runs_dir: Path,
-) -> dict[str, Any]:
-    key = sha256_json(
+def _run_key(data: Prepared, backend: str, cfg: TimitConfig, card_sha: str | None) -> str:
+    """Cache key of one run: its configuration, the corpus content, the card, the code."""
+    return sha256_json(
         {
             "config": config_to_json(cfg),
             "data": data.key,
@@ -223,23 +223,42 @@ def _run(
             "code": code_version(),
         }
     )[:16]
-    path = runs_dir / f"{key}.json"
-    if path.is_file():
-        try:
-            cached: dict[str, Any] = json.loads(path.read_text("utf-8"))
-            return cached
-        except (OSError, json.JSONDecodeError):
-            path.unlink(missing_ok=True)
+
+
+def _cached(path: Path) -> dict[str, Any] | None:
+    """A cached run record, or None when absent or unreadable (then it is recomputed)."""
+    try:
+        cached = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return cached if isinstance(cached, dict) else None
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One run for a worker; its record is written atomically to ``path``."""
+
+    data: Prepared
+    backend: str
+    bits: int | None
+    cfg: TimitConfig
+    card_path: str | Path | None
+    path: Path
+
+
+def _train(task: _Task) -> dict[str, Any]:
+    """Worker: train and score one run (resuming from its epoch checkpoint), cache it."""
+    checkpoint = task.path.with_name(f".{task.path.stem}.checkpoint.pkl")
     results, _, _ = train_and_score(
-        data,
-        cfg,
-        card_path=card_path if backend == "thermal" else None,
-        checkpoint=runs_dir / f".{key}.checkpoint.pkl",
+        task.data,
+        task.cfg,
+        card_path=task.card_path if task.backend == "thermal" else None,
+        checkpoint=checkpoint,
     )
     record = {
-        "backend": backend,
-        "bits": bits,
-        "seed": cfg.seed,
+        "backend": task.backend,
+        "bits": task.bits,
+        "seed": task.cfg.seed,
         "test_accuracy39": results["test"]["accuracy39"],
         "test_accuracy61": results["test"]["accuracy61"],
         "dev_accuracy39": results["dev"]["accuracy39"] if results["dev"] else None,
@@ -248,8 +267,8 @@ def _run(
         "train_frames_per_s": results["train_frames_per_s"],
         "curve": results["curve"],
     }
-    write_json_atomic(path, record)
-    (runs_dir / f".{key}.checkpoint.pkl").unlink(missing_ok=True)
+    write_json_atomic(task.path, record)
+    checkpoint.unlink(missing_ok=True)
     return record
 
 

@@ -209,6 +209,16 @@ def test_bit_sweep_writes_its_table_and_resumes_from_its_cache(
     monkeypatch.setattr(sweep, "train_and_score", fail)
     assert main(args) == 0  # every run from .runs/
     assert json.loads((out / "sweep.json").read_text())["table"] == summary["table"]
+    # the worker processes (one per core by default) compute what one process computes
+    monkeypatch.undo()
+    serial = tmp_path / "serial"
+    assert main([*args[:-1], str(serial), "--workers", "1"]) == 0
+    def untimed(runs: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k != "train_frames_per_s"} for r in runs]
+
+    assert untimed(json.loads((serial / "sweep.json").read_text())["runs"]) == untimed(
+        summary["runs"]
+    )
 
 
 def test_run_config_timit_table_runs_once_then_is_up_to_date(
