@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+LORENZ_W_OHM_PER_K2 = 2.44e-8  # Sommerfeld value of the Lorenz number
+
 
 @dataclass(frozen=True)
 class Material:
@@ -26,11 +28,21 @@ class Material:
     source: str
     k_exponent: float = 0.0
     """n of the optional k(T) = k (T / 300 K)^n used by thermal's nonlinear solve (0: constant)."""
+    conductor: bool = False
+    """A metal (or metallic nitride): it has an electrical resistivity."""
 
     @property
     def diffusivity_m2_per_s(self) -> float:
         """Thermal diffusivity a = k / (rho c_p) [m^2/s]."""
         return self.k_w_per_m_k / (self.rho_kg_per_m3 * self.cp_j_per_kg_k)
+
+    @property
+    def resistivity_ohm_m(self) -> float | None:
+        """Electrical resistivity [Ohm m] of a conductor, consistent with its film k by
+        Wiedemann-Franz: rho = L0 T / k, L0 = 2.44e-8 W Ohm/K^2, T = 300 K (None for an
+        insulator). For TiN this is 1.0e-6 Ohm m, inside the 2e-7 to 4e-6 of sputtered and
+        ALD films; for alloys (NiCr) the lattice share of k makes it an underestimate."""
+        return LORENZ_W_OHM_PER_K2 * 300.0 / self.k_w_per_m_k if self.conductor else None
 
 
 MATERIALS: dict[str, Material] = {
@@ -92,6 +104,7 @@ MATERIALS: dict[str, Material] = {
             True,
             "Wiedemann-Franz on typical film resistivity (~1e-6 Ohm m) gives ~7 W/m/K; "
             "rho, c_p of the public COMSOL ReRAM model",
+            conductor=True,
         ),
         Material(
             "Pt",
@@ -100,6 +113,7 @@ MATERIALS: dict[str, Material] = {
             133.0,
             True,
             "20-50 nm Pt films ~30-50 W/m/K (bulk 72; size effect, Wiedemann-Franz)",
+            conductor=True,
         ),
         Material(
             "W",
@@ -108,6 +122,7 @@ MATERIALS: dict[str, Material] = {
             132.0,
             True,
             "sputtered W films ~50-120 W/m/K (bulk 174; size effect, Wiedemann-Franz)",
+            conductor=True,
         ),
         Material(
             "Cu",
@@ -116,8 +131,9 @@ MATERIALS: dict[str, Material] = {
             385.0,
             True,
             "narrow Cu interconnect ~250-350 W/m/K (bulk 401; size effect)",
+            conductor=True,
         ),
-        Material("Ti", 21.9, 4506.0, 523.0, False, "bulk Ti, CRC Handbook"),
+        Material("Ti", 21.9, 4506.0, 523.0, False, "bulk Ti, CRC Handbook", conductor=True),
         Material(
             "Ta",
             10.0,
@@ -125,8 +141,17 @@ MATERIALS: dict[str, Material] = {
             140.0,
             True,
             "beta-Ta films (high resistivity) ~10 W/m/K by Wiedemann-Franz (bulk alpha-Ta 57.5)",
+            conductor=True,
         ),
-        Material("NiCr", 11.3, 8400.0, 450.0, False, "Nichrome 80/20 alloy, bulk-like in films"),
+        Material(
+            "NiCr",
+            11.3,
+            8400.0,
+            450.0,
+            False,
+            "Nichrome 80/20 alloy, bulk-like in films",
+            conductor=True,
+        ),
     )
 }
 

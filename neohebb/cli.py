@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import fit, maze, mesh, run, sweep, thermal, timit, timit_sweep
+from neohebb.commands import fit, maze, mesh, run, study, sweep, thermal, timit, timit_sweep
 
 COMMANDS: dict[str, ModuleType] = {
     "mesh": mesh,
@@ -22,6 +22,7 @@ COMMANDS: dict[str, ModuleType] = {
     "sweep": sweep,
     "timit": timit,
     "timit-sweep": timit_sweep,
+    "study": study,
     "run": run,
 }
 

@@ -1,0 +1,460 @@
+"""Co-design studies: a grid (or list) of designs over dotted spec paths, each meshed,
+screened and (optionally) solved and fitted, on Dask; one table of figures of merit.
+
+A study file (TOML)::
+
+    base = "default"            # or a device spec TOML, relative to the study file
+    design = "grid"             # every combination of [axes]; "points": the [[points]] list
+    full = true                 # transient + fit per design; false = steady screening only
+    target_rise_k = 100.0       # the trace rise the heater figures are given for
+    [axes]
+    "array.pitch_nm" = [200, 300, 400]
+    "stack.isolation.thickness_nm" = [30, 100, 300]
+    [thermal]                   # optional: as in a run configuration
+    [fit]                       # optional: as in a run configuration
+
+Every design is built and validated before anything is meshed; a bad one is refused with its
+number, its values and the field. Each design is keyed by a hash of its spec, the settings
+and the code version, and lives in ``OUT/designs/<key>/`` with the stage outputs and its
+``design.json``: a rerun or a resumed study skips finished designs. A design that fails is
+recorded with its error (and tried again next time) and does not stop the study. Designs are
+independent tasks on Dask distributed: a ``LocalCluster`` with one single-threaded worker
+process per core, or the scheduler given by address; ``workers = 1`` without a scheduler runs
+them in this process. The figures (``thermal.screen``, ``devicefit``) are those of each
+design's centre cell.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import itertools
+import json
+import logging
+import math
+import os
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshes.files import (
+    StageError,
+    check_output_dir,
+    code_version,
+    directory_lock,
+    read_text,
+    sha256_json,
+    write_json_atomic,
+)
+from meshes.spec import DeviceSpec, SpecError, default_spec, load_spec, spec_from_dict
+
+STUDY_VERSION = 1
+DESIGN_MODES = ("grid", "points")
+KNOWN_KEYS = frozenset(
+    {"base", "design", "full", "target_rise_k", "axes", "points", "thermal", "fit"}
+)
+
+
+class StudyError(StageError):
+    """A study file or one of its designs is invalid; the message names the design and field."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """One point of the study: its values by dotted path, and the spec they give."""
+
+    index: int
+    values: dict[str, Any]
+    spec: DeviceSpec
+
+
+@dataclass(frozen=True)
+class Study:
+    """A parsed, checked study: the designs and what to compute for each."""
+
+    designs: tuple[Design, ...]
+    axes: tuple[str, ...]
+    full: bool = True
+    target_rise_k: float = 100.0
+    thermal: dict[str, Any] = field(default_factory=dict)
+    fit: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, Any]:
+        """What a design's figures depend on besides its spec."""
+        return {
+            "full": self.full,
+            "target_rise_k": self.target_rise_k,
+            "thermal": self.thermal,
+            "fit": self.fit,
+        }
+
+
+def load_study(path: str | Path) -> Study:
+    """Read a study TOML (see the module docstring)."""
+    p = Path(path)
+    text = read_text(p, StudyError, "study file")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{p}: not valid TOML: {exc}") from exc
+    return study_from_dict(data, base_dir=p.parent)
+
+
+def study_from_dict(data: dict[str, Any], *, base_dir: Path = Path()) -> Study:
+    """A checked ``Study``: every design is built and validated here, before any meshing."""
+    unknown = sorted(set(data) - KNOWN_KEYS)
+    if unknown:
+        raise StudyError(f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(KNOWN_KEYS))})")
+    base_name = data.get("base", "default")
+    if not isinstance(base_name, str):
+        raise StudyError(f"base: 'default' or a device spec file, got {base_name!r}")
+    base = default_spec() if base_name == "default" else load_spec(base_dir / base_name)
+    mode = data.get("design", "grid")
+    if mode not in DESIGN_MODES:
+        raise StudyError(f"design: {mode!r} is not one of {DESIGN_MODES}")
+    full = data.get("full", True)
+    if not isinstance(full, bool):
+        raise StudyError(f"full: true or false, got {full!r}")
+    target = data.get("target_rise_k", 100.0)
+    if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
+        raise StudyError(f"target_rise_k: a positive number of kelvin, got {target!r}")
+    for table in ("thermal", "fit"):
+        if not isinstance(data.get(table, {}), dict):
+            raise StudyError(f"{table}: expected a table")
+    _check_settings(data.get("thermal", {}), data.get("fit", {}))
+    points = _points(data, mode)
+    axes = tuple(dict.fromkeys(k for p in points for k in p))
+    base_dict = base.to_dict()
+    designs = tuple(
+        Design(i, values, _design_spec(base_dict, values, i)) for i, values in enumerate(points)
+    )
+    return Study(
+        designs, axes, full, float(target), dict(data.get("thermal", {})), dict(data.get("fit", {}))
+    )
+
+
+def _check_settings(thermal: dict[str, Any], fit: dict[str, Any]) -> None:
+    from devicefit.stage import fit_config_from_dict
+    from thermal.config import thermal_config_from_dict
+
+    try:
+        thermal_config_from_dict(thermal)
+        fit_config_from_dict(fit)
+    except StageError as exc:
+        raise StudyError(str(exc)) from exc
+
+
+def _points(data: dict[str, Any], mode: str) -> list[dict[str, Any]]:
+    """The designs' values by dotted path: the grid of [axes] or the [[points]] list."""
+    if mode == "grid":
+        axes = data.get("axes")
+        if not isinstance(axes, dict) or not axes:
+            raise StudyError("axes: a grid study needs an [axes] table of dotted spec paths")
+        for name, values in axes.items():
+            if not isinstance(values, list) or not values:
+                raise StudyError(f"axes.{name}: expected a non-empty list of values")
+        return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
+    points = data.get("points")
+    if not isinstance(points, list) or not points or not all(isinstance(p, dict) for p in points):
+        raise StudyError("points: a points study needs a [[points]] list of tables")
+    return [dict(p) for p in points]
+
+
+def _design_spec(base: dict[str, Any], values: dict[str, Any], index: int) -> DeviceSpec:
+    """The base spec with ``values`` set at their dotted paths, validated."""
+    data = copy.deepcopy(base)
+    label = _label(index, values)
+    for dotted, value in values.items():
+        node = data
+        parts = dotted.split(".")
+        for depth, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(parts[: depth + 1])
+                raise StudyError(f"{label}: {where}: not a field of the device spec")
+            if depth == len(parts) - 1:
+                if isinstance(node[part], dict):
+                    raise StudyError(f"{label}: {dotted}: a table, not a value")
+                node[part] = value
+            else:
+                node = node[part]
+    data["name"] = f"{base['name']}-design{index}"
+    try:
+        return spec_from_dict(data)
+    except SpecError as exc:
+        raise StudyError(f"{label}: {exc}") from exc
+
+
+def _label(index: int, values: dict[str, Any]) -> str:
+    return f"design {index} ({', '.join(f'{k}={v!r}' for k, v in values.items())})"
+
+
+def design_key(design: Design, study: Study) -> str:
+    """Cache key of one design: spec, settings and code version (16 hex digits)."""
+    spec = design.spec.to_dict()
+    spec.pop("name")
+    return sha256_json({"spec": spec, "settings": study.settings(), "code": code_version()})[:16]
+
+
+# --- one design (a Dask task) ----------------------------------------------------------------
+
+
+def evaluate_design(
+    design_dir: str, spec: dict[str, Any], settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Mesh, screen and (``full``) solve and fit one design in ``design_dir``; its figures.
+
+    Any failure is returned as ``{"error": message}`` rather than raised: one design must not
+    stop a study. The record is written to ``design_dir/design.json`` only on success.
+    """
+    import time
+
+    out = Path(design_dir)
+    clock = time.perf_counter()
+    try:
+        figures = _figures(out, spec_from_dict(spec), settings)
+    except Exception as exc:  # recorded in the table, the study goes on
+        return {"error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - clock}
+    record = {"figures": figures, "seconds": time.perf_counter() - clock}
+    write_json_atomic(out / "design.json", record)
+    return record
+
+
+def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str, Any]:
+    import time
+
+    from mpi4py import MPI
+
+    from devicefit.card import read_card
+    from devicefit.stage import fit_config_from_dict, run_fit
+    from meshes.device import build_device
+    from thermal.config import thermal_config_from_dict
+    from thermal.modal import mean_rise_time_s
+    from thermal.screen import screen_device
+    from thermal.stage import run_thermal
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    build_device(spec, out, picture=False)
+    seconds["mesh"] = time.perf_counter() - t
+    thermal_cfg = thermal_config_from_dict(settings["thermal"])
+    t = time.perf_counter()
+    steady = screen_device(out, thermal_cfg, comm=MPI.COMM_SELF)
+    seconds["screen"] = time.perf_counter() - t
+    figures: dict[str, Any] = {
+        "r_self_k_per_w": steady.r_self_k_per_w,
+        "heater_rise_k_per_w": steady.heater_rise_k_per_w,
+        "crosstalk_nearest": steady.crosstalk_nearest,
+        "crosstalk_diagonal": steady.crosstalk_diagonal,
+        "crosstalk_array_sum": steady.crosstalk_array_sum,
+        "heatsink_balance": steady.heatsink_balance,
+        "cell_area_m2": (spec.array.pitch_nm * 1e-9) ** 2,
+        **heater_drive(spec, steady.r_self_k_per_w, steady.heater_rise_k_per_w, settings),
+    }
+    if settings["full"]:
+        t = time.perf_counter()
+        run_thermal(out, thermal_cfg, comm=MPI.COMM_SELF, plots=False, progress=False)
+        seconds["thermal"] = time.perf_counter() - t
+        t = time.perf_counter()
+        run_fit(out, fit_config_from_dict(settings["fit"]), plots=False)
+        seconds["fit"] = time.perf_counter() - t
+        card = read_card(out / "model_card.json")
+        net, d = card.thermal.network, card.derived
+        c = list(net.heaters).index(d.cell)
+        figures.update(
+            tau_dominant_s=d.dominant_tau_s[0],
+            tau_mean_s=mean_rise_time_s(net.tau_s, net.residues_k_per_w[c, c]),
+            energy_per_kelvin_j=d.pulse_power_w * d.pulse_width_s / d.pulse_rise_k,
+            fit_max_rel_error=card.thermal.fit_max_rel_error,
+        )
+    figures["seconds"] = seconds
+    return figures
+
+
+def heater_drive(
+    spec: DeviceSpec, r_self_k_per_w: float, heater_rise_k_per_w: float, settings: dict[str, Any]
+) -> dict[str, float | None]:
+    """Power, current, current density and voltage of the heater for the target trace rise.
+
+    P = dT_target / R_self; the heater is a resistor R_h = rho L / (W t) with the current
+    along its length (rho: ``meshes.materials.Material.resistivity_ohm_m``); I = sqrt(P / R_h),
+    J = I / (W t), V = I R_h; its own mean rise is P x (heater rise per watt).
+    """
+    from meshes.materials import MATERIALS
+
+    h = spec.heater
+    power = settings["target_rise_k"] / r_self_k_per_w
+    rho = MATERIALS[h.material].resistivity_ohm_m
+    drive: dict[str, float | None] = {
+        "power_for_target_w": power,
+        "heater_rise_at_target_k": power * heater_rise_k_per_w,
+        "heater_resistance_ohm": None,
+        "current_for_target_a": None,
+        "current_density_a_per_m2": None,
+        "voltage_for_target_v": None,
+    }
+    if rho is not None:
+        area = h.width_nm * h.thickness_nm * 1e-18
+        r_h = rho * h.length_nm * 1e-9 / area
+        current = math.sqrt(power / r_h)
+        drive.update(
+            heater_resistance_ohm=r_h,
+            current_for_target_a=current,
+            current_density_a_per_m2=current / area,
+            voltage_for_target_v=current * r_h,
+        )
+    return drive
+
+
+# --- the study ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    rows: list[dict[str, Any]]
+    out: Path
+    failed: int
+
+
+def run_study(
+    study: Study,
+    out_dir: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int = 0,
+    progress: bool = True,
+    plots: bool = True,
+) -> StudyResult:
+    """Evaluate every design (cached ones are read back) and write study.json, study.csv
+    and the plots into ``out_dir``."""
+    out = check_output_dir(out_dir, StudyError)
+    out.mkdir(parents=True, exist_ok=True)
+    with directory_lock(out, StudyError):
+        keys = [design_key(d, study) for d in study.designs]
+        records: dict[int, dict[str, Any]] = {}
+        todo = []
+        for d, key in zip(study.designs, keys, strict=True):
+            cached = _cached(out / "designs" / key / "design.json")
+            if cached is not None:
+                records[d.index] = cached
+            else:
+                todo.append((d.index, str(out / "designs" / key), d.spec.to_dict()))
+        for index, record in _evaluate(todo, study.settings(), scheduler, workers, progress):
+            records[index] = record
+        rows = [_row(d, key, records[d.index]) for d, key in zip(study.designs, keys, strict=True)]
+        summary = {
+            "schema_version": STUDY_VERSION,
+            "axes": list(study.axes),
+            "settings": study.settings(),
+            "code_version": code_version(),
+            "designs": rows,
+        }
+        write_json_atomic(out / "study.json", summary)
+        _write_csv_atomic(out / "study.csv", rows, study.axes)
+        if plots:
+            from neohebb.study_plots import plot_study
+
+            plot_study(summary, out)
+    return StudyResult(rows, out, sum(1 for r in rows if r["error"] is not None))
+
+
+def _cached(path: Path) -> dict[str, Any] | None:
+    """A finished design's record, or None (absent, unreadable or failed: computed again)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "figures" in data else None
+
+
+def _evaluate(
+    todo: list[tuple[int, str, dict[str, Any]]],
+    settings: dict[str, Any],
+    scheduler: str | None,
+    workers: int,
+    progress: bool,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(design index, record) as designs finish: on Dask, or here for one local worker."""
+    if not todo:
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), desc="study", unit="design", disable=not progress)
+    try:
+        if scheduler is None and workers == 1:
+            for index, ddir, spec in todo:
+                yield index, evaluate_design(ddir, spec, settings)
+                bar.update()
+            return
+        yield from _on_dask(todo, settings, scheduler, workers, bar.update)
+    finally:
+        bar.close()
+
+
+def _on_dask(
+    todo: list[tuple[int, str, dict[str, Any]]],
+    settings: dict[str, Any],
+    scheduler: str | None,
+    workers: int,
+    done: Callable[[], Any],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    from distributed import Client, LocalCluster, as_completed
+
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)  # `neohebb -v`
+    quiet = logging.INFO if verbose else logging.WARNING
+    logging.getLogger("distributed").setLevel(quiet)
+    cluster = None
+    if scheduler is None:
+        n = min(workers or os.cpu_count() or 1, len(todo))
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: studies may run side by side
+            silence_logs=quiet,
+        )
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = {
+                client.submit(evaluate_design, ddir, spec, settings, pure=False): index
+                for index, ddir, spec in todo
+            }
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+                done()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _row(design: Design, key: str, record: dict[str, Any]) -> dict[str, Any]:
+    figures = dict(record.get("figures", {}))
+    seconds = figures.pop("seconds", {})
+    return {
+        "design": design.index,
+        "key": key,
+        **{f"axis:{k}": v for k, v in design.values.items()},
+        **figures,
+        "seconds": record.get("seconds"),
+        "stage_seconds": seconds,
+        "error": record.get("error"),
+    }
+
+
+def _write_csv_atomic(path: Path, rows: list[dict[str, Any]], axes: tuple[str, ...]) -> None:
+    """One line per design: the axes, then every scalar figure (empty where not computed)."""
+    columns: list[str] = []
+    for row in rows:
+        for k, v in row.items():
+            if k not in columns and not isinstance(v, dict):
+                columns.append(k)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)

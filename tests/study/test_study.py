@@ -1,0 +1,156 @@
+"""`neohebb study`: designs checked up front, evaluated on Dask as serially, cached, failures
+recorded; the figures move the way the physics says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from neohebb.cli import main
+from neohebb.study import StudyError, study_from_dict
+from tests.helpers import assert_picture
+
+COARSE = {"mesh.refine": [0.5]}
+
+
+def write_study(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"axes": {"array.pitchh_nm": [200]}}, "design 0 (array.pitchh_nm=200): array.pitchh_nm"),
+        ({"axes": {"array": [1]}}, "array: a table, not a value"),
+        (
+            {"axes": {"array.pitch_nm": [200, 50]}},
+            "design 1 (array.pitch_nm=50): reram.footprint_nm: 100 nm must be smaller than",
+        ),
+        (
+            {"axes": {"stack.ild.material": ["SiO2", "unobtainium"]}},
+            "design 1 (stack.ild.material='unobtainium'): stack.ild.material: unknown material",
+        ),
+        ({"axes": {}}, "axes: a grid study needs"),
+        ({"axes": {"array.pitch_nm": []}}, "axes.array.pitch_nm: expected a non-empty list"),
+        ({"design": "points"}, "points: a points study needs"),
+        ({"design": "random", "axes": COARSE}, "design: 'random' is not one of"),
+        ({"full": "yes", "axes": COARSE}, "full: true or false"),
+        ({"target_rise_k": -5, "axes": COARSE}, "target_rise_k: a positive number"),
+        ({"thermal": {"degre": 2}, "axes": COARSE}, "thermal.degre: unknown field"),
+        ({"pitch": 3, "axes": COARSE}, "pitch: unknown key"),
+    ],
+)
+def test_bad_studies_are_refused_naming_the_design_and_field(
+    data: dict, message: str, tmp_path: Path
+) -> None:
+    with pytest.raises(StudyError) as info:
+        study_from_dict(data)
+    assert message in str(info.value)
+
+
+def test_a_bad_design_stops_the_study_before_any_meshing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = write_study(
+        tmp_path / "s.toml", '[axes]\n"array.pitch_nm" = [200, 300, 90]\n"mesh.refine" = [0.5]\n'
+    )
+    assert main(["study", str(study), "--out", str(tmp_path / "out"), "--workers", "1"]) == 2
+    assert "design 2 (array.pitch_nm=90, mesh.refine=0.5): reram.footprint_nm" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_grid_and_points_give_the_same_designs() -> None:
+    grid = study_from_dict({"axes": {"array.pitch_nm": [200, 300], "mesh.refine": [0.5]}})
+    points = study_from_dict(
+        {
+            "design": "points",
+            "points": [
+                {"array.pitch_nm": 200, "mesh.refine": 0.5},
+                {"array.pitch_nm": 300, "mesh.refine": 0.5},
+            ],
+        }
+    )
+    assert [d.spec.array.pitch_nm for d in grid.designs] == [200, 300]
+    assert [d.spec for d in grid.designs] == [d.spec for d in points.designs]
+
+
+def untimed(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if "seconds" not in k} for r in rows]
+
+
+def test_screening_study_on_dask_equals_serial_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neohebb.study as study_module
+
+    study = write_study(
+        tmp_path / "s.toml",
+        'full = false\n[axes]\n"array.pitch_nm" = [200, 300]\n"mesh.refine" = [0.5]\n',
+    )
+    serial, dask = tmp_path / "serial", tmp_path / "dask"
+    assert main(["study", str(study), "--out", str(serial), "--workers", "1", "--quiet"]) == 0
+    assert main(["study", str(study), "--out", str(dask), "--workers", "2", "--quiet"]) == 0
+    rows = json.loads((serial / "study.json").read_text())["designs"]
+    assert untimed(json.loads((dask / "study.json").read_text())["designs"]) == untimed(rows)
+    near, far = rows
+    assert near["error"] is None and far["error"] is None
+    # a wider pitch: much less crosstalk, the same self-heating
+    assert far["crosstalk_nearest"] < 0.6 * near["crosstalk_nearest"]
+    assert far["crosstalk_array_sum"] < near["crosstalk_array_sum"]
+    assert far["r_self_k_per_w"] == pytest.approx(near["r_self_k_per_w"], rel=0.05)
+    assert far["cell_area_m2"] == pytest.approx(2.25 * near["cell_area_m2"])
+    for row in rows:
+        assert row["heatsink_balance"] == pytest.approx(1.0, abs=0.02)
+        assert row["power_for_target_w"] == pytest.approx(100.0 / row["r_self_k_per_w"])
+        assert "tau_mean_s" not in row  # screening: no transient
+    header = (serial / "study.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["design", "key", "axis:array.pitch_nm", "axis:mesh.refine"]
+    assert_picture(serial / "pareto.png")
+    assert_picture(serial / "figures.png")
+
+    def fail(*args: object) -> None:
+        raise AssertionError("evaluated again")
+
+    monkeypatch.setattr(study_module, "evaluate_design", fail)
+    assert main(["study", str(study), "--out", str(serial), "--workers", "1", "--quiet"]) == 0
+    assert untimed(json.loads((serial / "study.json").read_text())["designs"]) == untimed(rows)
+
+
+def test_a_failing_design_is_recorded_and_the_study_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One design fails while being evaluated (here: its figures raise); the other is
+    evaluated in full (transient and fit), the table records the error, the exit code is 1,
+    and a rerun tries the failed design again."""
+    import neohebb.study as study_module
+
+    real = study_module._figures
+
+    def flaky(out: Path, spec, settings):  # type: ignore[no-untyped-def]
+        if spec.array.pitch_nm == 300:
+            raise RuntimeError("solver diverged")
+        return real(out, spec, settings)
+
+    monkeypatch.setattr(study_module, "_figures", flaky)
+    study = write_study(
+        tmp_path / "s.toml", '[axes]\n"array.pitch_nm" = [200, 300]\n"mesh.refine" = [0.5]\n'
+    )
+    out = tmp_path / "out"
+    assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 1
+    assert "design 1 failed: RuntimeError: solver diverged" in capsys.readouterr().out
+    ok, failed = json.loads((out / "study.json").read_text())["designs"]
+    assert failed["error"] == "RuntimeError: solver diverged"
+    assert ok["error"] is None
+    # full: the transient's mean rise time lies within the fitted poles, the energy per
+    # kelvin is the pulse energy over the pulse's rise
+    assert 1e-10 < ok["tau_mean_s"] < 1e-7 and ok["tau_dominant_s"] > 0
+    assert ok["energy_per_kelvin_j"] > 0 and ok["fit_max_rel_error"] < 0.02
+    assert (out / "designs" / ok["key"] / "model_card.json").is_file()
+    assert not (out / "designs" / failed["key"] / "design.json").exists()
+    monkeypatch.setattr(study_module, "_figures", real)
+    assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 0
