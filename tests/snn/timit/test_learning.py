@@ -213,6 +213,7 @@ def test_bit_sweep_writes_its_table_and_resumes_from_its_cache(
     monkeypatch.undo()
     serial = tmp_path / "serial"
     assert main([*args[:-1], str(serial), "--workers", "1"]) == 0
+
     def untimed(runs: list[dict]) -> list[dict]:
         return [{k: v for k, v in r.items() if k != "train_frames_per_s"} for r in runs]
 
