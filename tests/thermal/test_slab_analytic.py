@@ -56,7 +56,8 @@ def bar_domain(n_x: int, cuts: tuple[float, ...] = (L / 2,)) -> Domain:
     for tag, cut in reversed(list(enumerate(cuts, start=1))):
         values[locate_entities(mesh, tdim, lambda x, c=cut: x[0] <= c + 1e-15)] = tag
     cell_tags = meshtags(mesh, tdim, np.arange(n_cells, dtype=np.int32), values)
-    sink = locate_entities_boundary(mesh, tdim - 1, lambda x: np.isclose(x[0], 0.0))
+    # x = 0 only: np.isclose's default atol (1e-8 m) would take in the first cell layer
+    sink = locate_entities_boundary(mesh, tdim - 1, lambda x: np.abs(x[0]) < 1e-6 * L)
     facet_tags = meshtags(
         mesh, tdim - 1, np.sort(sink).astype(np.int32), np.full(len(sink), 1001, dtype=np.int32)
     )
