@@ -44,6 +44,7 @@ class CardGeometry:
     rows: int
     cols: int
     pitch_m: float
+    boundary: str = "adiabatic"  # "periodic": one tile of an infinite array (meshes.spec.Array)
 
     def cells(self) -> list[Cell]:
         return array_cells(self.rows, self.cols)
@@ -286,7 +287,9 @@ def card_from_json(data: Any, *, where: str = "model card") -> ModelCard:
 
 def _build(data: dict[str, Any], where: str) -> ModelCard:
     g = data["geometry"]  # JSON Schema counts 3.0 as an integer: make it one
-    geo = CardGeometry(int(g["rows"]), int(g["cols"]), float(g["pitch_m"]))
+    geo = CardGeometry(
+        int(g["rows"]), int(g["cols"]), float(g["pitch_m"]), g.get("boundary", "adiabatic")
+    )
     th = data["thermal"]
     if geo.rows * geo.cols != len(th["heaters"]):
         raise CardError(

@@ -150,7 +150,9 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
     settings = fit_settings(cfg)  # refuses a missing switching CSV before any fitting
     fit, cauer, mor = fit_thermal(response, cfg)
     switching, switching_data = switching_section(cfg, response.t_ambient_k)
-    geometry = CardGeometry(response.array.rows, response.array.cols, response.array.pitch_m)
+    geometry = CardGeometry(
+        response.array.rows, response.array.cols, response.array.pitch_m, response.array.boundary
+    )
     net = fit.network
     n = len(net.heaters)
     card = ModelCard(

@@ -162,6 +162,8 @@ def build_geometry(spec: DeviceSpec) -> list[Group]:
         groups.append(Group(name, 3, tag, material[name], nominal[name] * VOLUME_UNIT_M3))
 
     eps = 1e-6 * max(hx, hy, z_top)
+    if spec.array.boundary == "periodic":
+        _identify_opposite_walls(hx, hy, z_top, eps)
     for name, z in (("heatsink", 0.0), ("top", z_top)):
         faces = [
             t
@@ -174,6 +176,39 @@ def build_geometry(spec: DeviceSpec) -> list[Group]:
             Group(name, 2, BOUNDARY_TAGS[name], None, nominal_area_m2=4 * hx * hy * AREA_UNIT_M2)
         )
     return groups
+
+
+def _identify_opposite_walls(hx: float, hy: float, z_top: float, eps: float) -> None:
+    """Make the mesh of each wall face x = +hx (y = +hy) the translate of its partner at
+    x = -hx (y = -hy), node for node, so the FE stage can identify them (periodic array)."""
+    for axis, half in ((0, hx), (1, hy)):
+        lo = [-hx - eps, -hy - eps, -eps]
+        hi = [hx + eps, hy + eps, z_top + eps]
+        faces = {}
+        for side in (-1, 1):
+            box_lo, box_hi = list(lo), list(hi)
+            box_lo[axis] = box_hi[axis] = side * half
+            box_lo[axis] -= eps
+            box_hi[axis] += eps
+            faces[side] = [t for _, t in gmsh.model.getEntitiesInBoundingBox(*box_lo, *box_hi, 2)]
+        shift = [0.0, 0.0, 0.0]
+        shift[axis] = 2 * half
+        affine = [1, 0, 0, shift[0], 0, 1, 0, shift[1], 0, 0, 1, shift[2], 0, 0, 0, 1]
+        masters = {_face_key(t, axis): t for t in faces[-1]}
+        for slave in faces[1]:
+            master = masters.get(_face_key(slave, axis))
+            if master is None:
+                raise SpecError(
+                    "array.boundary: the side walls of a periodic array do not match (a "
+                    "feature crosses a cell's edge?)"
+                )
+            gmsh.model.mesh.setPeriodic(2, [slave], [master], affine)
+
+
+def _face_key(tag: int, axis: int) -> tuple[float, ...]:
+    """A wall face's bounding box without its coordinate along ``axis`` (rounded, nm)."""
+    box = gmsh.model.getBoundingBox(2, tag)
+    return tuple(round(v, 3) for i, v in enumerate(box) if i % 3 != axis)
 
 
 def set_mesh_sizes(spec: DeviceSpec) -> None:

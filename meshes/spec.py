@@ -85,12 +85,20 @@ class Heater:
 
 @dataclass(frozen=True)
 class Array:
-    """``rows`` x ``cols`` cells at ``pitch_nm``; ``margin_nm`` of dielectric around the array."""
+    """``rows`` x ``cols`` cells at ``pitch_nm``; ``margin_nm`` of dielectric around the array.
+
+    ``boundary = "adiabatic"``: the side walls, ``margin_nm`` beyond the outer cells, pass no
+    heat (an isolated array). ``"periodic"``: the domain is exactly rows x cols pitches, its
+    side walls half a pitch beyond the outer cells, and opposite walls are identified: the
+    array is one tile of an infinite array, and each heater's response holds all its images
+    (``margin_nm`` is not used).
+    """
 
     rows: int
     cols: int
     pitch_nm: float
     margin_nm: float
+    boundary: Literal["adiabatic", "periodic"] = "adiabatic"
 
 
 @dataclass(frozen=True)
@@ -251,6 +259,8 @@ def validate(spec: DeviceSpec) -> None:
             raise SpecError(f"array.{name}: must be an integer >= 1, got {n!r}")
     _positive("array.pitch_nm", a.pitch_nm)
     _positive("array.margin_nm", a.margin_nm)
+    if a.boundary not in ("adiabatic", "periodic"):
+        raise SpecError(f"array.boundary: must be 'adiabatic' or 'periodic', got {a.boundary!r}")
     for name in ("filament_nm", "device_nm", "far_nm"):
         _positive(f"mesh.{name}", getattr(m, name))
     if not (math.isfinite(m.refine) and 0.1 <= m.refine <= 16):
@@ -280,6 +290,12 @@ def validate(spec: DeviceSpec) -> None:
             raise SpecError(
                 f"heater.width_nm: a side heater reaches {reach:g} nm from the cell centre and "
                 f"overlaps the next cell's pillar (array.pitch_nm = {a.pitch_nm:g} nm)"
+            )
+        if a.boundary == "periodic" and reach >= a.pitch_nm / 2:
+            raise SpecError(
+                f"heater.width_nm: a side heater reaches {reach:g} nm from the cell centre, "
+                f"across the cell's edge at array.pitch_nm / 2 = {a.pitch_nm / 2:g} nm, which "
+                "a periodic array (array.boundary) does not allow"
             )
         if reach > a.pitch_nm / 2 + a.margin_nm:
             raise SpecError(
@@ -350,8 +366,11 @@ def domain_top_nm(spec: DeviceSpec) -> float:
 
 
 def domain_half_widths_nm(spec: DeviceSpec) -> tuple[float, float]:
-    """Half extents (x, y) of the domain [nm]; the array is centred on x = y = 0."""
+    """Half extents (x, y) of the domain [nm]; the array is centred on x = y = 0. A periodic
+    array spans exactly its cells (``Array``)."""
     a = spec.array
+    if a.boundary == "periodic":
+        return a.cols * a.pitch_nm / 2, a.rows * a.pitch_nm / 2
     return (
         (a.cols - 1) / 2 * a.pitch_nm + a.pitch_nm / 2 + a.margin_nm,
         (a.rows - 1) / 2 * a.pitch_nm + a.pitch_nm / 2 + a.margin_nm,

@@ -414,6 +414,8 @@ def _on_dask(
             processes=True,
             dashboard_address=":0",  # any free port: studies may run side by side
             silence_logs=quiet,
+            # one BLAS thread per worker process: the workers already fill the cores
+            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
     try:
         with Client(cluster if cluster is not None else scheduler) as client:

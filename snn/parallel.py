@@ -2,7 +2,7 @@
 
 The one home for the sweeps' process pool (the maze sweep, the TIMIT bit sweep). Workers are
 spawned (no forked BLAS or numba thread state) and terminated when the caller is interrupted,
-so a Ctrl-C leaves none behind; each worker's numba stencil uses one thread, since the pool
+so a Ctrl-C leaves none behind; each worker's BLAS and numba use one thread, since the pool
 already fills the cores.
 """
 
@@ -55,6 +55,11 @@ def map_runs(
 
 
 def _one_thread() -> None:
+    """One BLAS and one numba thread per worker: the pool already fills the cores, and two
+    workers each running a multi-threaded BLAS on small products ran the TIMIT bit sweep 3x
+    slower than single-threaded workers."""
     import numba
+    from threadpoolctl import threadpool_limits
 
     numba.set_num_threads(1)
+    threadpool_limits(1)

@@ -45,10 +45,23 @@ class ThermalKernel:
         taken from the heater nearest the centre cell that has a probe at that offset (the
         centre heater itself where it has one). On a 3 x 3 array the offsets within one
         cell come from the centre heater and those two cells away from the edge heaters; on
-        an even array every side is covered, not only the side the centre cell sees."""
+        an even array every side is covered, not only the side the centre cell sees. A
+        periodic card (``geometry.boundary``) gives the centre heater's column: one offset per
+        cell of the tile, each holding its images (the periodic sum)."""
         geo, net = card.geometry, card.thermal.network
         cells = geo.cells()
         centre = geo.centre()
+        if geo.boundary == "periodic":
+            # a periodic tile: the centre heater's response on every cell of the tile already
+            # holds all images, so the kernel spans the tile and sums the infinite array
+            c = cells.index(centre)
+            return cls(
+                net.tau_s,
+                {
+                    (p.row - centre.row, p.col - centre.col): net.residues_k_per_w[i, c]
+                    for i, p in enumerate(cells)
+                },
+            )
         chosen: dict[tuple[int, int], tuple[int, int, int]] = {}  # offset -> (d^2, probe, heater)
         for h, heater in enumerate(cells):
             d2 = (heater.row - centre.row) ** 2 + (heater.col - centre.col) ** 2

@@ -57,6 +57,7 @@ class Domain:
     facet_tags: dolfinx.mesh.MeshTags
     groups: dict[str, tuple[int, int]]  # name -> (dim, tag)
     materials: dict[str, Material]  # volume group name -> material
+    periodic: bool = False  # opposite side walls (x, y) identified: a tile of an infinite array
 
     def volume_m3(self, name: str) -> float:
         """Mesh volume of a volume group [m^3] (collective)."""
@@ -115,6 +116,7 @@ class HeatSystem:
     probe_names: tuple[str, ...]
     h_top_w_per_m2k: float
     heatsink_bc: fem.DirichletBC
+    prolongation: PETSc.Mat | None = None  # periodic: full dofs = P @ independent dofs
 
     @property
     def comm(self) -> MPI.Comm:
@@ -139,8 +141,13 @@ class HeatSystem:
         return float(d.mesh.comm.allreduce(fem.assemble_scalar(flux), op=MPI.SUM))
 
     def function_from(self, vec: PETSc.Vec) -> fem.Function:
-        """A dolfinx Function holding a dof vector (ghosts updated)."""
+        """A dolfinx Function holding a dof vector (ghosts updated); a periodic system's
+        vector of independent dofs is expanded to every dof first."""
         f = fem.Function(self.space)
+        if self.prolongation is not None:
+            full = self.prolongation.createVecLeft()
+            self.prolongation.mult(vec, full)
+            vec = full
         f.x.array[: vec.getLocalSize()] = vec.getArray(readonly=True)
         f.x.scatter_forward()
         return f
@@ -228,18 +235,84 @@ def assemble_heat_system(
         out.setArray(vec.getArray(readonly=True)[: out.getLocalSize()])
         return out
 
+    loads = [functional(h) for h in heaters]
+    probe_rows = [functional(p) for p in probes]
+    prolongation = None
+    if domain.periodic:
+        # K_r = P^T K P, M_r = P^T M P, b_r = P^T b, c_r = P^T c: the same energy and the same
+        # probe means on the subspace of periodic fields (P: 0/1, one 1 per row)
+        prolongation = periodic_prolongation(space)
+        K, M = K.ptap(prolongation), M.ptap(prolongation)
+        loads, probe_rows = (
+            [_restrict(prolongation, v) for v in loads],
+            [_restrict(prolongation, v) for v in probe_rows],
+        )
+        for mat in (K, M):
+            mat.setOption(PETSc.Mat.Option.SYMMETRIC, True)  # type: ignore[arg-type]
     return HeatSystem(
         domain,
         space,
         K,
         M,
-        [functional(h) for h in heaters],
-        [functional(p) for p in probes],
+        loads,
+        probe_rows,
         tuple(heaters),
         tuple(probes),
         h_top_w_per_m2k,
         bc,
+        prolongation,
     )
+
+
+def periodic_prolongation(space: fem.FunctionSpace) -> PETSc.Mat:
+    """P [all dofs x independent dofs]: a dof on the wall x = x_max (y = y_max) takes the
+    value of its partner one period back at x_min (y_min), found by coordinates (the mesher
+    made the walls translates of each other, ``meshes.geometry``); edges and corners follow
+    the chain to the one independent dof. Serial only."""
+    from scipy.spatial import cKDTree
+
+    comm = space.mesh.comm
+    if comm.size > 1:
+        raise ThermalError(
+            "array.boundary: a periodic array is solved serially (run without mpiexec)"
+        )
+    x = space.tabulate_dof_coordinates()
+    n = x.shape[0]
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    tol = 1e-6 * float(np.max(hi - lo))
+    tree = cKDTree(x)
+    master = np.arange(n)
+    for axis in (0, 1):
+        on_wall = np.flatnonzero(np.abs(x[:, axis] - hi[axis]) < tol)
+        partner = x[on_wall].copy()
+        partner[:, axis] -= hi[axis] - lo[axis]
+        dist, index = tree.query(partner)
+        if dist.size and dist.max() > tol:
+            raise ThermalError(
+                "array.boundary: the mesh's opposite side walls do not match node for node; "
+                "re-run `neohebb mesh` with this neohebb version"
+            )
+        master[on_wall] = index
+    for _ in range(3):  # an edge dof maps to an edge, a corner to a corner: two steps at most
+        master = master[master]
+    independent = np.flatnonzero(master == np.arange(n))
+    column = np.full(n, -1)
+    column[independent] = np.arange(len(independent))
+    cols = column[master]
+    assert np.all(cols >= 0)
+    P = PETSc.Mat().createAIJ(  # type: ignore[arg-type]
+        size=(n, len(independent)),
+        csr=(np.arange(n + 1, dtype=PETSc.IntType), cols.astype(PETSc.IntType), np.ones(n)),
+        comm=PETSc.COMM_SELF,
+    )
+    P.assemble()
+    return P
+
+
+def _restrict(prolongation: PETSc.Mat, vec: PETSc.Vec) -> PETSc.Vec:
+    out = prolongation.createVecRight()
+    prolongation.multTranspose(vec, out)
+    return out
 
 
 def _lumped(mass_form: fem.Form, sink_dofs: np.ndarray, pattern: PETSc.Mat) -> PETSc.Mat:

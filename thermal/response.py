@@ -5,8 +5,8 @@ response.npz: ``t`` [s], ``Z`` [t, probe, heater] [K/W], ``R`` [probe, heater] [
 ``probes``, ``heaters`` (group names, row-major cells), and the reduced modal model
 (``rate_per_s``, ``input_matrix``, ``output_matrix``; ``thermal.modal.ModalModel``);
 optionally ``R_nonlinear``. thermal.json (schema 2): settings, materials, boundary
-conditions, solver, checks, the array geometry (``array``: rows, cols, pitch_m), the ambient
-temperature (``t_ambient_k``) and the stage record (inputs: device.json and device.msh).
+conditions, solver, checks, the array geometry (``array``: rows, cols, pitch_m, boundary),
+the ambient temperature (``t_ambient_k``) and the stage record (inputs: device.json and device.msh).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class ArrayGeometry:
     rows: int
     cols: int
     pitch_m: float
+    boundary: str = "adiabatic"  # or "periodic" (meshes.spec.Array)
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,12 @@ def _array(info: dict[str, Any], where: Path, error: type[StageError]) -> ArrayG
         isinstance(a, dict)
         and all(isinstance(a.get(k), int) and a[k] >= 1 for k in ("rows", "cols"))
         and _positive_number(a.get("pitch_m"))
+        and a.get("boundary", "adiabatic") in ("adiabatic", "periodic")
     )
     if not ok:
-        raise error(f"{where}: array: expected rows, cols (integers >= 1) and pitch_m [m]")
+        raise error(
+            f"{where}: array: expected rows, cols (integers >= 1), pitch_m [m] and boundary "
+            "('adiabatic' or 'periodic')"
+        )
     assert isinstance(a, dict)
-    return ArrayGeometry(a["rows"], a["cols"], float(a["pitch_m"]))
+    return ArrayGeometry(a["rows"], a["cols"], float(a["pitch_m"]), a.get("boundary", "adiabatic"))

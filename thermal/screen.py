@@ -64,7 +64,7 @@ def screen_device(
     cells = array_cells(spec.array.rows, spec.array.cols)
     mesh, cell_tags, facet_tags, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, comm)
     system = assemble_heat_system(
-        Domain(mesh, cell_tags, facet_tags, groups, materials),
+        Domain(mesh, cell_tags, facet_tags, groups, materials, spec.array.boundary == "periodic"),
         [c.heater for c in cells],
         [c.reram for c in cells],
         degree=cfg.degree,

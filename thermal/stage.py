@@ -154,7 +154,13 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
     """Assemble once, reduce, evaluate Z, and check against an exact steady solve."""
     clock = time.perf_counter()
     mesh, cell_tags, facet_tags, groups = read_device_mesh(setup.device.msh, LENGTH_UNIT_M, comm)
-    domain = Domain(mesh, cell_tags, facet_tags, groups, setup.materials)
+    periodic = setup.device.spec.array.boundary == "periodic"
+    if periodic and cfg.nonlinear_power_w:
+        raise ThermalError(
+            "thermal.nonlinear_power_w: the k(T) solve is not available for a periodic array "
+            "(array.boundary)"
+        )
+    domain = Domain(mesh, cell_tags, facet_tags, groups, setup.materials, periodic)
     system = assemble_heat_system(
         domain,
         setup.heaters,
@@ -310,6 +316,7 @@ def _thermal_json(
             "rows": spec.array.rows,
             "cols": spec.array.cols,
             "pitch_m": spec.array.pitch_nm * LENGTH_UNIT_M,
+            "boundary": spec.array.boundary,
         },
         "settings": dataclasses.asdict(cfg),
         "materials": {

@@ -1,0 +1,122 @@
+"""Periodic side walls (one tile of an infinite array): the mesher makes opposite walls
+translates of each other, the FE solve identifies them, and the tile's response holds every
+image: translation invariant, energy conserving, and equal to a large explicit array's
+response summed over the images (slow)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import meshio
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from meshes.device import build_device
+from meshes.spec import Array, SpecError, default_spec, validate
+
+
+def periodic_spec(rows: int = 3, cols: int = 3, refine: float = 0.5):  # type: ignore[no-untyped-def]
+    spec = default_spec()
+    return replace(
+        spec,
+        name="periodic",
+        array=Array(rows, cols, spec.array.pitch_nm, spec.array.margin_nm, "periodic"),
+        mesh=replace(spec.mesh, refine=refine),
+    )
+
+
+@pytest.fixture(scope="module")
+def tile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_device(periodic_spec(), tmp_path_factory.mktemp("periodic") / "dev", picture=False)
+
+
+def test_opposite_walls_are_meshed_node_for_node(tile: Path) -> None:
+    points = meshio.read(tile / "device.msh").points
+    half = 1.5 * default_spec().array.pitch_nm  # 3 cells of the pitch: the margin is unused
+    for axis in (0, 1):
+        assert points[:, axis].max() == pytest.approx(half)
+        assert points[:, axis].min() == pytest.approx(-half)
+        high = points[np.abs(points[:, axis] - half) < 1e-6]
+        low = points[np.abs(points[:, axis] + half) < 1e-6]
+        shifted = high.copy()
+        shifted[:, axis] -= 2 * half
+        distance, _ = cKDTree(low).query(shifted)
+        assert len(high) == len(low) > 50 and distance.max() < 1e-9
+
+
+def test_a_side_heater_may_not_cross_a_periodic_cell_edge() -> None:
+    spec = periodic_spec()
+    side = replace(spec, heater=replace(spec.heater, placement="side", width_nm=40.0))
+    with pytest.raises(SpecError, match=r"heater\.width_nm: a side heater reaches"):
+        validate(side)
+
+
+def test_the_tile_response_is_translation_invariant_and_conserves_energy(tile: Path) -> None:
+    """Every heater of the tile sees the same kernel R((p - h) mod 3) (each cell is the
+    centre of an infinite array), and all the heat leaves through the heatsink."""
+    from mpi4py import MPI
+
+    from meshes.cells import array_cells
+    from meshes.info import read_device
+    from meshes.spec import LENGTH_UNIT_M
+    from thermal.config import material_table
+    from thermal.fe import Domain, assemble_heat_system, read_device_mesh, steady_state
+
+    device = read_device(tile, SpecError)
+    cells = array_cells(3, 3)
+    mesh, cell_tags, facet_tags, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, MPI.COMM_SELF)
+    domain = Domain(
+        mesh, cell_tags, facet_tags, groups, material_table(device.groups, {}), periodic=True
+    )
+    system = assemble_heat_system(domain, [c.heater for c in cells], [c.reram for c in cells])
+    r, _, balance = steady_state(system)
+    assert np.allclose(balance, 1.0, atol=5e-3)
+    kernel = {}
+    for h, heater in enumerate(cells):
+        for p, probe in enumerate(cells):
+            offset = ((probe.row - heater.row) % 3, (probe.col - heater.col) % 3)
+            kernel.setdefault(offset, []).append(r[p, h])
+    for offset, values in kernel.items():
+        assert np.ptp(values) < 0.01 * np.mean(values), (offset, values)
+    # the infinite array heats each cell about 3 R_self with every heater on (vs 2.56 for the
+    # isolated 3 x 3 array): the images are in
+    all_on = r.sum(axis=1) / np.diag(r)
+    assert np.all((all_on > 2.9) & (all_on < 3.3)), all_on
+
+
+@pytest.mark.slow
+def test_the_tile_equals_a_7x7_array_summed_over_images(tmp_path: Path) -> None:
+    """R_tile(o) = sum_m R_inf(o + 3 m): the 3 x 3 periodic tile against the centre heater
+    of an explicit 7 x 7 array (adiabatic walls a margin away), images |o + 3 m| <= 3, within
+    2 %; same mesh sizes."""
+    from mpi4py import MPI
+
+    from meshes.cells import array_cells, centre_cell
+    from meshes.info import read_device
+    from meshes.spec import LENGTH_UNIT_M
+    from thermal.config import material_table
+    from thermal.fe import Domain, assemble_heat_system, read_device_mesh, steady_state
+    from thermal.screen import screen_device  # noqa: F401  (imports mpi4py first)
+
+    def centre_column(spec, out: Path) -> dict[tuple[int, int], float]:  # type: ignore[no-untyped-def]
+        build_device(spec, out, picture=False)
+        device = read_device(out, SpecError)
+        a = spec.array
+        cells = array_cells(a.rows, a.cols)
+        centre = centre_cell(a.rows, a.cols)
+        mesh, ct, ft, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, MPI.COMM_SELF)
+        domain = Domain(
+            mesh, ct, ft, groups, material_table(device.groups, {}), a.boundary == "periodic"
+        )
+        system = assemble_heat_system(domain, [centre.heater], [c.reram for c in cells])
+        r, _, _ = steady_state(system)
+        return {(c.row - centre.row, c.col - centre.col): r[i, 0] for i, c in enumerate(cells)}
+
+    tile = centre_column(periodic_spec(refine=1.0), tmp_path / "tile")
+    base = default_spec()
+    big = centre_column(replace(base, array=replace(base.array, rows=7, cols=7)), tmp_path / "big")
+    for (dr, dc), value in tile.items():
+        images = sum(big.get((dr + 3 * m, dc + 3 * n), 0.0) for m in (-1, 0, 1) for n in (-1, 0, 1))
+        assert value == pytest.approx(images, rel=0.02), ((dr, dc), value, images)
