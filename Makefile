@@ -6,16 +6,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= results/demo
+STUDY_DIR ?= results/study-demo
 TIMIT_CORPUS ?= data/timit-synth
 FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
 	@echo "make test       set up, then lint + type-check + the test suite (slow tests excluded)"
 	@echo "make test-slow  only the slow physics runs (refined meshes)"
+	@echo "make study-demo set up, then the demo co-design study (12 designs, about 6 min) -> $(STUDY_DIR)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
 	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
 	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
@@ -32,6 +34,10 @@ $(STAMP): pyproject.toml .python-version
 demo: $(STAMP)
 	$(VENV)/bin/neohebb run --out $(DEMO_DIR)
 	@echo "demo results: $(DEMO_DIR)/"
+
+study-demo: $(STAMP)
+	$(VENV)/bin/neohebb study neohebb/demo_study.toml --out $(STUDY_DIR)
+	@echo "study results: $(STUDY_DIR)/ (study.csv, pareto.png, figures.png)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -52,6 +58,7 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_compact.py
 	$(PY) tests/benchmarks/bench_eprop.py
 	$(PY) tests/benchmarks/bench_timit.py --corpus tests/data/timit_fixture
+	$(PY) tests/benchmarks/bench_study.py
 
 # The generated corpus: Debian's Festival and three US English voices (installed here only,
 # never by `make test`, which uses the committed fixture tests/data/timit_fixture).

@@ -154,3 +154,11 @@ def test_a_failing_design_is_recorded_and_the_study_goes_on(
     assert not (out / "designs" / failed["key"] / "design.json").exists()
     monkeypatch.setattr(study_module, "_figures", real)
     assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+
+
+def test_the_demo_study_file_holds_twelve_valid_designs() -> None:
+    from neohebb.study import load_study
+
+    study = load_study(Path(__file__).resolve().parents[2] / "neohebb" / "demo_study.toml")
+    assert len(study.designs) == 12 and study.full
+    assert {d.spec.array.pitch_nm for d in study.designs} == {200, 250, 300, 400}
