@@ -262,7 +262,14 @@ def load_npz(path: Path, error: type[StageError]) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, tokenize.TokenError) as exc:
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        EOFError,
+        zipfile.BadZipFile,
+        tokenize.TokenError,
+    ) as exc:
         # a damaged array header reaches numpy's header parser (the tokenizer) unchecked
         raise error(f"{path}: not a readable .npz archive ({exc})") from None
 

@@ -46,6 +46,7 @@ from meshes.files import (
     code_version,
     directory_lock,
     read_text,
+    sha256_file,
     sha256_json,
     write_json_atomic,
 )
@@ -195,7 +196,8 @@ def design_key(design: Design, study: Study) -> str:
     """Cache key of one design: spec, settings and code version (16 hex digits)."""
     spec = design.spec.to_dict()
     spec.pop("name")
-    return sha256_json({"spec": spec, "settings": study.settings(), "code": code_version()})[:16]
+    code = [code_version(), sha256_file(Path(__file__))]  # the figures are computed here too
+    return sha256_json({"spec": spec, "settings": study.settings(), "code": code})[:16]
 
 
 # --- one design (a Dask task) ----------------------------------------------------------------
@@ -218,6 +220,7 @@ def evaluate_design(
     except Exception as exc:  # recorded in the table, the study goes on
         return {"error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - clock}
     record = {"figures": figures, "seconds": time.perf_counter() - clock}
+    out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "design.json", record)
     return record
 
@@ -335,14 +338,19 @@ def run_study(
         keys = [design_key(d, study) for d in study.designs]
         records: dict[int, dict[str, Any]] = {}
         todo = []
+        first: dict[str, int] = {}  # key -> the design evaluated for it (equal specs once)
         for d, key in zip(study.designs, keys, strict=True):
             cached = _cached(out / "designs" / key / "design.json")
             if cached is not None:
                 records[d.index] = cached
-            else:
+            elif key not in first:
+                first[key] = d.index
                 todo.append((d.index, str(out / "designs" / key), d.spec.to_dict()))
         for index, record in _evaluate(todo, study.settings(), scheduler, workers, progress):
             records[index] = record
+        for d, key in zip(study.designs, keys, strict=True):
+            if d.index not in records:
+                records[d.index] = records[first[key]]
         rows = [_row(d, key, records[d.index]) for d, key in zip(study.designs, keys, strict=True)]
         summary = {
             "schema_version": STUDY_VERSION,
@@ -414,7 +422,8 @@ def _on_dask(
             processes=True,
             dashboard_address=":0",  # any free port: studies may run side by side
             silence_logs=quiet,
-            # one BLAS thread per worker process: the workers already fill the cores
+            # one BLAS thread per worker process, the workers already fill the cores (Dask's
+            # default pre-spawn environment sets the same; stated here so it stays so)
             env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
     try:
@@ -424,7 +433,11 @@ def _on_dask(
                 for index, ddir, spec in todo
             }
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                try:
+                    record = future.result()
+                except Exception as exc:  # a worker died (out of memory, a crash): recorded
+                    record = {"error": f"{type(exc).__name__}: {exc}", "seconds": None}
+                yield futures[future], record
                 done()
     finally:
         if cluster is not None:

@@ -26,7 +26,7 @@ FIGURES = (
 def pareto_front(efficiency: np.ndarray, crosstalk: np.ndarray) -> np.ndarray:
     """Indices of the designs no other design beats on both counts (higher R_self, lower
     crosstalk), ordered by crosstalk."""
-    order = np.argsort(crosstalk, kind="stable")
+    order = np.lexsort((-efficiency, crosstalk))  # by crosstalk, the best first on a tie
     front, best = [], -np.inf
     for i in order:
         if efficiency[i] > best:

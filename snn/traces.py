@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from meshes.files import StageError
 from thermal.modal import mean_rise_time_s, window_weights, zoh_weights
 
 if TYPE_CHECKING:
@@ -53,7 +54,14 @@ class ThermalKernel:
         centre = geo.centre()
         if geo.boundary == "periodic":
             # a periodic tile: the centre heater's response on every cell of the tile already
-            # holds all images, so the kernel spans the tile and sums the infinite array
+            # holds all images, so the kernel spans the tile and sums the infinite array (exact
+            # for heat that repeats with the tile, the all-on case; an approximation for a lone
+            # hot cell, which it credits with its own images)
+            if geo.rows % 2 == 0 or geo.cols % 2 == 0:
+                raise StageError(
+                    f"a periodic card's tile must have odd rows and cols to centre its kernel "
+                    f"(got {geo.rows} x {geo.cols})"
+                )
             c = cells.index(centre)
             return cls(
                 net.tau_s,
@@ -130,6 +138,10 @@ def temperature_rise_rows(
     h = np.ascontiguousarray(heat, dtype=np.float64)
     grids = h.reshape(h.shape[0], -1, *h.shape[-2:])  # [K, M, N_post, N_pre]
     todo = np.ascontiguousarray(rows, dtype=np.intp)
+    if todo.size and not (0 <= todo.min() and todo.max() < grids.shape[1] * grids.shape[2]):
+        raise IndexError(
+            f"rows: flat row indices must lie in [0, {grids.shape[1] * grids.shape[2]})"
+        )
     out: FloatArray = _stencil(grids, residues.reshape(len(offsets), -1), offsets, todo)
     return out
 

@@ -24,7 +24,9 @@ def assert_picture(png: Path, *, min_colours: int = 8, min_inked: float = 0.02) 
     assert inked >= min_inked, f"{png}: {100 * inked:.1f} % of pixels drawn"
 
 
-def synthetic_card(rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray) -> Any:
+def synthetic_card(
+    rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray, boundary: str = "adiabatic"
+) -> Any:
     """A ``ModelCard`` of a rows x cols array with the given poles and residues [probe,
     heater, pole] and default switching and variability: for tests of what snn/ reads."""
     from devicefit.card import (
@@ -49,7 +51,7 @@ def synthetic_card(rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray
     )
     model = SwitchingModel()
     return ModelCard(
-        geometry=CardGeometry(rows, cols, 200e-9),
+        geometry=CardGeometry(rows, cols, 200e-9, boundary),
         thermal=CardThermal(network, 300.0, 0.0, False, True, None, None),
         derived=DerivedFigures("heater_r0_c0", 1.0, (), (), 1.0, 1.0, 0.0, 0.0),
         switching=CardSwitching(

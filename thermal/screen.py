@@ -77,9 +77,12 @@ def screen_device(
     ksp = direct_solver(system.stiffness, comm)
     theta = system.stiffness.createVecRight()
     psi = system.stiffness.createVecRight()
-    ksp.solve(system.loads[c], theta)
-    ksp.solve(system.probes[c], psi)
-    ksp.destroy()
+    try:
+        ksp.setErrorIfNotConverged(True)  # a failed factorisation raises, never passes silently
+        ksp.solve(system.loads[c], theta)
+        ksp.solve(system.probes[c], psi)
+    finally:
+        ksp.destroy()
     solved = time.perf_counter()
     r_self = system.probes[c].dot(theta)
 

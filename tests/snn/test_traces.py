@@ -111,3 +111,24 @@ def test_kernel_from_card_of_an_even_array_covers_every_side() -> None:
     # (0, +1): heater (1, 0) -> probe (1, 1), the nearest heater to the centre with it
     np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 1)], residues[3, 2])
     np.testing.assert_array_equal(kernel.residues_k_per_w[(1, 1)], residues[3, 0])
+
+
+def test_a_periodic_card_gives_the_centre_heaters_column_over_the_tile() -> None:
+    """Periodic tile: one offset per cell, R(o) = R[centre + o, centre] (images included), so
+    the kernel's sum is the all-on rise; an even tile has no centre and is refused."""
+    from meshes.files import StageError
+
+    rng = np.random.default_rng(5)
+    residues = rng.random((9, 9, 2))
+    kernel = ThermalKernel.from_card(
+        synthetic_card(3, 3, np.array([1e-9, 1e-8]), residues, boundary="periodic")
+    )
+    assert set(kernel.residues_k_per_w) == {(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1)}
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(0, 0)], residues[4, 4])
+    np.testing.assert_array_equal(kernel.residues_k_per_w[(-1, 1)], residues[2, 4])
+    total = sum(v for v in kernel.residues_k_per_w.values())
+    np.testing.assert_allclose(total, residues[:, 4].sum(axis=0))
+    with pytest.raises(StageError, match="odd rows and cols"):
+        ThermalKernel.from_card(
+            synthetic_card(2, 2, np.array([1e-9]), rng.random((4, 4, 1)), boundary="periodic")
+        )

@@ -162,3 +162,35 @@ def test_the_demo_study_file_holds_twelve_valid_designs() -> None:
     study = load_study(Path(__file__).resolve().parents[2] / "neohebb" / "demo_study.toml")
     assert len(study.designs) == 12 and study.full
     assert {d.spec.array.pitch_nm for d in study.designs} == {200, 250, 300, 400}
+
+
+def test_equal_designs_are_evaluated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import neohebb.study as study_module
+
+    calls: list[float] = []
+
+    def figures(out: Path, spec, settings):  # type: ignore[no-untyped-def]
+        calls.append(spec.array.pitch_nm)
+        return {"r_self_k_per_w": spec.array.pitch_nm, "crosstalk_nearest": 0.1}
+
+    monkeypatch.setattr(study_module, "_figures", figures)
+    study = study_from_dict(
+        {
+            "design": "points",
+            "points": [{"array.pitch_nm": 300}, {"array.pitch_nm": 250}, {"array.pitch_nm": 300}],
+        }
+    )
+    result = study_module.run_study(study, tmp_path / "out", workers=1, progress=False, plots=False)
+    assert sorted(calls) == [250, 300]
+    assert [r["r_self_k_per_w"] for r in result.rows] == [300, 250, 300]
+    assert result.rows[0]["key"] == result.rows[2]["key"] != result.rows[1]["key"]
+
+
+def test_the_pareto_front_drops_dominated_designs_on_ties() -> None:
+    import numpy as np
+
+    from neohebb.study_plots import pareto_front
+
+    efficiency = np.array([1.0, 2.0, 3.0, 2.5])
+    crosstalk = np.array([0.5, 0.5, 0.9, 0.2])
+    assert pareto_front(efficiency, crosstalk).tolist() == [3, 2]
