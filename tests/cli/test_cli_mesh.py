@@ -16,7 +16,13 @@ def test_mesh_default_spec_writes_all_outputs(tmp_path: Path) -> None:
     assert main(["mesh", "--out", str(out)]) == 0
     info = json.loads((out / "device.json").read_text())
     assert info["length_unit_m"] == 1e-9
-    assert info["spec"]["array"] == {"rows": 3, "cols": 3, "pitch_nm": 200.0, "margin_nm": 100.0}
+    assert info["spec"]["array"] == {
+        "rows": 3,
+        "cols": 3,
+        "pitch_nm": 200.0,
+        "margin_nm": 100.0,
+        "boundary": "adiabatic",
+    }
     names = {g["name"] for g in info["groups"]}
     assert {f"heater_r{i}_c{j}" for i in range(3) for j in range(3)} <= names
     assert (out / "device.msh").read_text()[:30].startswith("$MeshFormat\n4.1")
