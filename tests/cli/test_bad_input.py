@@ -275,8 +275,9 @@ def test_a_second_writer_of_a_directory_is_refused(
 
 
 def interrupt(args: list[str], after_s: float, cwd: Path) -> tuple[int, str, float]:
-    """Run the CLI in a child with default signal handling, send SIGINT after ``after_s``;
-    (exit code, stderr, seconds from SIGINT to exit)."""
+    """Run the CLI in a child with default signal handling, send SIGINT ``after_s`` after
+    its stage began work (its directory lock appeared: imports are done, however loaded the
+    machine); (exit code, stderr, seconds from SIGINT to exit)."""
     child = subprocess.Popen(
         [sys.executable, "-m", "neohebb.cli", *args],
         stdout=subprocess.PIPE,
@@ -284,6 +285,9 @@ def interrupt(args: list[str], after_s: float, cwd: Path) -> tuple[int, str, flo
         text=True,
         cwd=cwd,
     )
+    deadline = time.time() + 120
+    while not any(cwd.rglob(".*.lock")) and child.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
     time.sleep(after_s)
     assert child.poll() is None, "finished before the interrupt: give it more work"
     child.send_signal(signal.SIGINT)
@@ -298,7 +302,7 @@ def test_ctrl_c_while_meshing_stops_at_once_and_leaves_nothing(tmp_path: Path) -
     left running."""
     spec = tmp_path / "fine.toml"
     spec.write_text(DEFAULT_TOML.read_text().replace("refine = 1.0", "refine = 1.6"))
-    code, err, took = interrupt(["mesh", str(spec), "--out", "dev", "--no-picture"], 2.0, tmp_path)
+    code, err, took = interrupt(["mesh", str(spec), "--out", "dev", "--no-picture"], 1.0, tmp_path)
     assert code == 130, (code, took, err)  # 130: stopped by the interrupt, not finished
     one_line_error(err, "interrupted")
     assert only_files(tmp_path) == ["fine.toml"]
@@ -310,7 +314,7 @@ def test_ctrl_c_during_the_thermal_solve_leaves_no_partial_output(
     small: BuiltDevice, tmp_path: Path
 ) -> None:
     d = copy_of(small.out, tmp_path / "d")
-    code, err, took = interrupt(["thermal", str(d), "--quiet"], 4.0, tmp_path)
+    code, err, took = interrupt(["thermal", str(d), "--quiet"], 2.0, tmp_path)
     assert code == 130, (code, took, err)  # 130: stopped by the interrupt, not finished
     one_line_error(err, "interrupted")
     assert only_files(d) == ["device.json", "device.msh"]
@@ -340,7 +344,7 @@ def test_ctrl_c_during_a_sweep_terminates_its_workers(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     workers: set[int] = set()
-    deadline = time.time() + 30
+    deadline = time.time() + 120  # a loaded machine imports slowly
     while len(workers) < 2 and time.time() < deadline:  # the pool's spawned workers
         time.sleep(0.2)
         workers = _descendants(child.pid)
