@@ -70,6 +70,16 @@ MATERIALS: dict[str, Material] = {
             "amorphous SiNx films 1.5-3 W/m/K (Lee & Cahill, J. Appl. Phys. 81, 2590 (1997))",
         ),
         Material(
+            "AlN",
+            5.0,
+            3260.0,
+            738.0,
+            True,
+            "sputtered AlN films of 50-300 nm: 1.4-17.6 W/m/K, set by grain size and the "
+            "film/substrate interface (Bogner et al., Thin Solid Films 591, 267 (2015); Zhao et "
+            "al., J. Appl. Phys. 96, 4563 (2004): 7-8e-8 m^2K/W at the interface); bulk rho, c_p",
+        ),
+        Material(
             "Al2O3",
             1.6,
             3100.0,
