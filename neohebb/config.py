@@ -79,15 +79,30 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
     return config_from_dict(data, base=base)
 
 
+def check_known_keys(
+    data: dict[str, Any], known: frozenset[str] | set[str], error: type[StageError]
+) -> None:
+    """Refuse the first key of ``data`` that is not in ``known``, naming the allowed ones."""
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise error(f"{unknown[0]}: unknown field (allowed: {', '.join(sorted(known))})")
+
+
+def device_spec_field(
+    data: dict[str, Any], key: str, base: Path, error: type[StageError]
+) -> DeviceSpec:
+    """The device spec named by ``data[key]``: "default" (the embedded one, also when absent)
+    or a spec TOML path relative to ``base``."""
+    name = data.get(key, "default")
+    if not isinstance(name, str):
+        raise error(f"{key}: expected 'default' or a path, got {name!r}")
+    return load_spec(None if name == "default" else base / name)
+
+
 def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
     """Validate a run-config dict; relative device paths resolve against ``base``."""
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown field (allowed: {', '.join(sorted(_TOP_KEYS))})")
-    device_spec = data.get("device_spec", "default")
-    if not isinstance(device_spec, str):
-        raise ConfigError(f"device_spec: expected 'default' or a path, got {device_spec!r}")
-    device = load_spec(None if device_spec == "default" else base / device_spec)
+    check_known_keys(data, _TOP_KEYS, ConfigError)
+    device = device_spec_field(data, "device_spec", base, ConfigError)
     out_dir = data.get("out_dir", "results/run")
     if not isinstance(out_dir, str) or not out_dir:
         raise ConfigError(f"out_dir: expected a directory path, got {out_dir!r}")

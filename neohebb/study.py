@@ -50,7 +50,7 @@ from meshes.files import (
     sha256_json,
     write_json_atomic,
 )
-from meshes.spec import DeviceSpec, SpecError, default_spec, load_spec, spec_from_dict
+from meshes.spec import DeviceSpec, SpecError, spec_from_dict
 
 STUDY_VERSION = 1
 DESIGN_MODES = ("grid", "points")
@@ -106,13 +106,10 @@ def load_study(path: str | Path) -> Study:
 
 def study_from_dict(data: dict[str, Any], *, base_dir: Path = Path()) -> Study:
     """A checked ``Study``: every design is built and validated here, before any meshing."""
-    unknown = sorted(set(data) - KNOWN_KEYS)
-    if unknown:
-        raise StudyError(f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(KNOWN_KEYS))})")
-    base_name = data.get("base", "default")
-    if not isinstance(base_name, str):
-        raise StudyError(f"base: 'default' or a device spec file, got {base_name!r}")
-    base = default_spec() if base_name == "default" else load_spec(base_dir / base_name)
+    from neohebb.config import check_known_keys, device_spec_field
+
+    check_known_keys(data, KNOWN_KEYS, StudyError)
+    base = device_spec_field(data, "base", base_dir, StudyError)
     mode = data.get("design", "grid")
     if mode not in DESIGN_MODES:
         raise StudyError(f"design: {mode!r} is not one of {DESIGN_MODES}")

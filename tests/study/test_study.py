@@ -40,7 +40,7 @@ def write_study(path: Path, text: str) -> Path:
         ({"full": "yes", "axes": COARSE}, "full: true or false"),
         ({"target_rise_k": -5, "axes": COARSE}, "target_rise_k: a positive number"),
         ({"thermal": {"degre": 2}, "axes": COARSE}, "thermal.degre: unknown field"),
-        ({"pitch": 3, "axes": COARSE}, "pitch: unknown key"),
+        ({"pitch": 3, "axes": COARSE}, "pitch: unknown field"),
     ],
 )
 def test_bad_studies_are_refused_naming_the_design_and_field(
