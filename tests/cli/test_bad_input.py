@@ -274,6 +274,12 @@ def test_a_second_writer_of_a_directory_is_refused(
 # --- Ctrl-C ---------------------------------------------------------------------------------
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C acts, even when the test itself runs where SIGINT is ignored (a
+    background job of a non-interactive shell), which the child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(args: list[str], after_s: float, cwd: Path) -> tuple[int, str, float]:
     """Run the CLI in a child with default signal handling, send SIGINT ``after_s`` after
     its stage began work (its directory lock appeared: imports are done, however loaded the
@@ -283,6 +289,7 @@ def interrupt(args: list[str], after_s: float, cwd: Path) -> tuple[int, str, flo
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
         cwd=cwd,
     )
     deadline = time.time() + 120
@@ -341,6 +348,7 @@ def test_ctrl_c_during_a_sweep_terminates_its_workers(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
         cwd=tmp_path,
     )
     workers: set[int] = set()
