@@ -274,6 +274,16 @@ def load_npz(path: Path, error: type[StageError]) -> dict[str, np.ndarray]:
         raise error(f"{path}: not a readable .npz archive ({exc})") from None
 
 
+def read_cached_record(path: Path) -> dict[str, Any] | None:
+    """A cached run's JSON object, or None when it is absent, unreadable or not an object
+    (the caller then computes it again)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 # --- writing ------------------------------------------------------------------------------
 
 

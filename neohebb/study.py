@@ -30,9 +30,7 @@ import copy
 import csv
 import io
 import itertools
-import json
 import logging
-import math
 import os
 import tomllib
 from collections.abc import Callable, Iterator
@@ -45,6 +43,7 @@ from meshes.files import (
     check_output_dir,
     code_version,
     directory_lock,
+    read_cached_record,
     read_text,
     sha256_file,
     sha256_json,
@@ -232,7 +231,7 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
     from meshes.device import build_device
     from thermal.config import thermal_config_from_dict
     from thermal.modal import mean_rise_time_s
-    from thermal.screen import screen_device
+    from thermal.screen import heater_drive, screen_device
     from thermal.stage import run_thermal
 
     seconds: dict[str, float] = {}
@@ -251,7 +250,7 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
         "crosstalk_array_sum": steady.crosstalk_array_sum,
         "heatsink_balance": steady.heatsink_balance,
         "cell_area_m2": (spec.array.pitch_nm * 1e-9) ** 2,
-        **heater_drive(spec, steady.r_self_k_per_w, steady.heater_rise_k_per_w, settings),
+        **heater_drive(spec, steady, settings["target_rise_k"]),
     }
     if settings["full"]:
         t = time.perf_counter()
@@ -271,41 +270,6 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
         )
     figures["seconds"] = seconds
     return figures
-
-
-def heater_drive(
-    spec: DeviceSpec, r_self_k_per_w: float, heater_rise_k_per_w: float, settings: dict[str, Any]
-) -> dict[str, float | None]:
-    """Power, current, current density and voltage of the heater for the target trace rise.
-
-    P = dT_target / R_self; the heater is a resistor R_h = rho L / (W t) with the current
-    along its length (rho: ``meshes.materials.Material.resistivity_ohm_m``); I = sqrt(P / R_h),
-    J = I / (W t), V = I R_h; its own mean rise is P x (heater rise per watt).
-    """
-    from meshes.materials import MATERIALS
-
-    h = spec.heater
-    power = settings["target_rise_k"] / r_self_k_per_w
-    rho = MATERIALS[h.material].resistivity_ohm_m
-    drive: dict[str, float | None] = {
-        "power_for_target_w": power,
-        "heater_rise_at_target_k": power * heater_rise_k_per_w,
-        "heater_resistance_ohm": None,
-        "current_for_target_a": None,
-        "current_density_a_per_m2": None,
-        "voltage_for_target_v": None,
-    }
-    if rho is not None:
-        area = h.width_nm * h.thickness_nm * 1e-18
-        r_h = rho * h.length_nm * 1e-9 / area
-        current = math.sqrt(power / r_h)
-        drive.update(
-            heater_resistance_ohm=r_h,
-            current_for_target_a=current,
-            current_density_a_per_m2=current / area,
-            voltage_for_target_v=current * r_h,
-        )
-    return drive
 
 
 # --- the study ---------------------------------------------------------------------------
@@ -367,11 +331,8 @@ def run_study(
 
 def _cached(path: Path) -> dict[str, Any] | None:
     """A finished design's record, or None (absent, unreadable or failed: computed again)."""
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and "figures" in data else None
+    data = read_cached_record(path)
+    return data if data is not None and "figures" in data else None
 
 
 def _evaluate(

@@ -10,7 +10,6 @@ processes are terminated when the sweep is interrupted.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from meshes.files import (
     check_output_dir,
     code_version,
     directory_lock,
+    read_cached_record,
     sha256_file,
     sha256_json,
     stage_key,
@@ -301,7 +301,7 @@ def _run_all(
     for _, _, cfg in jobs:
         key = _run_key(cfg, card)
         path = cache / f"{key}.json"
-        cached = _cached(path)
+        cached = read_cached_record(path)
         if cached is not None and cached.get("config") == config_to_json(cfg):
             results[key] = cached
         else:
@@ -311,15 +311,6 @@ def _run_all(
     for key, summary in zip(todo, runs, strict=True):
         results[key] = summary
     return results
-
-
-def _cached(path: Path) -> dict[str, Any] | None:
-    """A cached run summary, or None when absent or unreadable (then it is recomputed)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _table(

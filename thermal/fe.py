@@ -264,6 +264,33 @@ def assemble_heat_system(
     )
 
 
+def assemble_device(
+    msh: str | Path,
+    materials: dict[str, Material],
+    heaters: list[str],
+    probes: list[str],
+    *,
+    periodic: bool,
+    degree: int,
+    h_top_w_per_m2k: float,
+    lumped_mass: bool,
+    comm: MPI.Comm,
+) -> HeatSystem:
+    """Read a device mesh (nm, scaled to m) and assemble its heat system: the one route of
+    the thermal stage and of steady screening."""
+    from meshes.spec import LENGTH_UNIT_M
+
+    mesh, cell_tags, facet_tags, groups = read_device_mesh(msh, LENGTH_UNIT_M, comm)
+    return assemble_heat_system(
+        Domain(mesh, cell_tags, facet_tags, groups, materials, periodic),
+        heaters,
+        probes,
+        degree=degree,
+        h_top_w_per_m2k=h_top_w_per_m2k,
+        lumped_mass=lumped_mass,
+    )
+
+
 def periodic_prolongation(space: fem.FunctionSpace) -> PETSc.Mat:
     """P [all dofs x independent dofs]: a dof on the wall x = x_max (y = y_max) takes the
     value of its partner one period back at x_min (y_min), found by coordinates (the mesher

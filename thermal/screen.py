@@ -22,6 +22,7 @@ heatsink per watt is the energy check (1 when the rest of the boundary is adiaba
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,10 @@ from mpi4py import MPI
 
 from meshes.cells import Cell, array_cells, reference_neighbours
 from meshes.info import read_device
-from meshes.spec import LENGTH_UNIT_M
+from meshes.materials import MATERIALS
+from meshes.spec import DeviceSpec
 from thermal.config import ThermalConfig, ThermalError, material_table
-from thermal.fe import Domain, assemble_heat_system, direct_solver, read_device_mesh
+from thermal.fe import assemble_device, direct_solver
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,16 @@ def screen_device(
     spec = device.spec
     materials = material_table(device.groups, cfg.materials)
     cells = array_cells(spec.array.rows, spec.array.cols)
-    mesh, cell_tags, facet_tags, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, comm)
-    system = assemble_heat_system(
-        Domain(mesh, cell_tags, facet_tags, groups, materials, spec.array.boundary == "periodic"),
+    system = assemble_device(
+        device.msh,
+        materials,
         [c.heater for c in cells],
         [c.reram for c in cells],
+        periodic=spec.array.boundary == "periodic",
         degree=cfg.degree,
         h_top_w_per_m2k=cfg.h_top_w_per_m2k,
-        lumped_mass=cfg.mass_matrix == "lumped" and cfg.degree == 1,
+        lumped_mass=cfg.mass_matrix == "lumped",
+        comm=comm,
     )
     assembled = time.perf_counter()
     centre, nearest, diagonal = reference_neighbours(spec.array.rows, spec.array.cols)
@@ -101,3 +105,36 @@ def screen_device(
         n_dofs=int(system.stiffness.getSize()[0]),
         seconds={"read_assemble": assembled - clock, "factorise_solve": solved - assembled},
     )
+
+
+def heater_drive(
+    spec: DeviceSpec, steady: SteadyFigures, target_rise_k: float
+) -> dict[str, float | None]:
+    """Power, current, current density and voltage of the heater for the target trace rise.
+
+    P = dT_target / R_self; the heater is a resistor R_h = rho L / (W t) with the current
+    along its length (rho: ``meshes.materials.Material.resistivity_ohm_m``); I = sqrt(P / R_h),
+    J = I / (W t), V = I R_h; its own mean rise is P x (heater rise per watt).
+    """
+    h = spec.heater
+    power = target_rise_k / steady.r_self_k_per_w
+    rho = MATERIALS[h.material].resistivity_ohm_m
+    drive: dict[str, float | None] = {
+        "power_for_target_w": power,
+        "heater_rise_at_target_k": power * steady.heater_rise_k_per_w,
+        "heater_resistance_ohm": None,
+        "current_for_target_a": None,
+        "current_density_a_per_m2": None,
+        "voltage_for_target_v": None,
+    }
+    if rho is not None:
+        area = h.width_nm * h.thickness_nm * 1e-18
+        r_h = rho * h.length_nm * 1e-9 / area
+        current = math.sqrt(power / r_h)
+        drive.update(
+            heater_resistance_ohm=r_h,
+            current_for_target_a=current,
+            current_density_a_per_m2=current / area,
+            voltage_for_target_v=current * r_h,
+        )
+    return drive

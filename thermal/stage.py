@@ -29,10 +29,8 @@ from meshes.materials import Material
 from meshes.spec import LENGTH_UNIT_M, cell_centre_nm
 from thermal.config import ThermalConfig, ThermalError, material_table, physical_time_range_s
 from thermal.fe import (
-    Domain,
     HeatSystem,
-    assemble_heat_system,
-    read_device_mesh,
+    assemble_device,
     solver_settings,
     steady_state,
 )
@@ -153,21 +151,22 @@ def _centre_index(setup: _Setup) -> int:
 def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _Solution:
     """Assemble once, reduce, evaluate Z, and check against an exact steady solve."""
     clock = time.perf_counter()
-    mesh, cell_tags, facet_tags, groups = read_device_mesh(setup.device.msh, LENGTH_UNIT_M, comm)
     periodic = setup.device.spec.array.boundary == "periodic"
     if periodic and cfg.nonlinear_power_w:
         raise ThermalError(
             "thermal.nonlinear_power_w: the k(T) solve is not available for a periodic array "
             "(array.boundary)"
         )
-    domain = Domain(mesh, cell_tags, facet_tags, groups, setup.materials, periodic)
-    system = assemble_heat_system(
-        domain,
+    system = assemble_device(
+        setup.device.msh,
+        setup.materials,
         setup.heaters,
         setup.probes,
+        periodic=periodic,
         degree=cfg.degree,
         h_top_w_per_m2k=cfg.h_top_w_per_m2k,
         lumped_mass=cfg.mass_matrix == "lumped",
+        comm=comm,
     )
     assembled = time.perf_counter()
     shifts = shifts_for(setup.times[0], setup.times[-1], cfg.shifts_per_decade)

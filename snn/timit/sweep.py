@@ -11,7 +11,6 @@ the seeds, and the gap to floating point. ``bits.png`` plots it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from devicefit.card import read_card_with_sha256
 from meshes.files import (
     check_output_dir,
     code_version,
+    read_cached_record,
     sha256_json,
     stage_key,
     staged_output,
@@ -173,7 +173,7 @@ def run_bit_sweep(
     todo: list[tuple[int, _Task]] = []
     for backend, b, cfg in jobs:
         path = runs_dir / f"{_run_key(data, backend, cfg, card_sha)}.json"
-        runs.append(_cached(path))
+        runs.append(read_cached_record(path))
         if runs[-1] is None:
             todo.append((len(runs) - 1, _Task(data, backend, b, cfg, card_path, path)))
     done = map_runs(
@@ -223,15 +223,6 @@ def _run_key(data: Prepared, backend: str, cfg: TimitConfig, card_sha: str | Non
             "code": code_version(),
         }
     )[:16]
-
-
-def _cached(path: Path) -> dict[str, Any] | None:
-    """A cached run record, or None when absent or unreadable (then it is recomputed)."""
-    try:
-        cached = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return cached if isinstance(cached, dict) else None
 
 
 @dataclass(frozen=True)

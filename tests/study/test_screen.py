@@ -36,10 +36,11 @@ def test_heater_drive_follows_ohms_law() -> None:
     """P = dT / R_self; R_h = rho L / (W t); P = I^2 R_h = V I."""
     from meshes.materials import MATERIALS
     from meshes.spec import default_spec
-    from neohebb.study import heater_drive
+    from thermal.screen import SteadyFigures, heater_drive
 
     spec = default_spec()
-    drive = heater_drive(spec, 8e5, 1.7e6, {"target_rise_k": 100.0})
+    steady = SteadyFigures(8e5, 1.7e6, 0.25, 0.14, 1.5, 1.0, 1000, {})
+    drive = heater_drive(spec, steady, 100.0)
     power = 100.0 / 8e5
     assert drive["power_for_target_w"] == pytest.approx(power)
     assert drive["heater_rise_at_target_k"] == pytest.approx(power * 1.7e6)

@@ -27,6 +27,33 @@ def periodic_spec(rows: int = 3, cols: int = 3, refine: float = 0.5):  # type: i
     )
 
 
+def steady_columns(device_dir: Path, heaters: list[str]) -> tuple[np.ndarray, list[float]]:
+    """R[probe = every filament, heater] and each heater's energy balance, by the thermal
+    stage's assembly (``thermal.fe.assemble_device``) and an exact steady solve."""
+    from mpi4py import MPI
+
+    from meshes.cells import array_cells
+    from meshes.info import read_device
+    from thermal.config import material_table
+    from thermal.fe import assemble_device, steady_state
+
+    device = read_device(device_dir, SpecError)
+    a = device.spec.array
+    system = assemble_device(
+        device.msh,
+        material_table(device.groups, {}),
+        heaters,
+        [c.reram for c in array_cells(a.rows, a.cols)],
+        periodic=a.boundary == "periodic",
+        degree=1,
+        h_top_w_per_m2k=0.0,
+        lumped_mass=True,
+        comm=MPI.COMM_SELF,
+    )
+    r, _, balance = steady_state(system)
+    return r, balance
+
+
 @pytest.fixture(scope="module")
 def tile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_device(periodic_spec(), tmp_path_factory.mktemp("periodic") / "dev", picture=False)
@@ -56,22 +83,10 @@ def test_a_side_heater_may_not_cross_a_periodic_cell_edge() -> None:
 def test_the_tile_response_is_translation_invariant_and_conserves_energy(tile: Path) -> None:
     """Every heater of the tile sees the same kernel R((p - h) mod 3) (each cell is the
     centre of an infinite array), and all the heat leaves through the heatsink."""
-    from mpi4py import MPI
-
     from meshes.cells import array_cells
-    from meshes.info import read_device
-    from meshes.spec import LENGTH_UNIT_M
-    from thermal.config import material_table
-    from thermal.fe import Domain, assemble_heat_system, read_device_mesh, steady_state
 
-    device = read_device(tile, SpecError)
     cells = array_cells(3, 3)
-    mesh, cell_tags, facet_tags, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, MPI.COMM_SELF)
-    domain = Domain(
-        mesh, cell_tags, facet_tags, groups, material_table(device.groups, {}), periodic=True
-    )
-    system = assemble_heat_system(domain, [c.heater for c in cells], [c.reram for c in cells])
-    r, _, balance = steady_state(system)
+    r, balance = steady_columns(tile, [c.heater for c in cells])
     assert np.allclose(balance, 1.0, atol=5e-3)
     kernel = {}
     for h, heater in enumerate(cells):
@@ -92,26 +107,14 @@ def test_the_tile_equals_a_9x9_array_summed_over_images(tmp_path: Path) -> None:
     an explicit 9 x 9 array (adiabatic walls a margin away; every image within 4 cells), each
     offset within 2 %, and the sums over the tile and over the 9 x 9 within 2 %; same mesh
     sizes. (A 7 x 7 array misses the diagonal's images 4 cells away: 6 % low.)"""
-    from mpi4py import MPI
-
     from meshes.cells import array_cells, centre_cell
-    from meshes.info import read_device
-    from meshes.spec import LENGTH_UNIT_M
-    from thermal.config import material_table
-    from thermal.fe import Domain, assemble_heat_system, read_device_mesh, steady_state
 
     def centre_column(spec, out: Path) -> dict[tuple[int, int], float]:  # type: ignore[no-untyped-def]
         build_device(spec, out, picture=False, force=True)
-        device = read_device(out, SpecError)
         a = spec.array
         cells = array_cells(a.rows, a.cols)
         centre = centre_cell(a.rows, a.cols)
-        mesh, ct, ft, groups = read_device_mesh(device.msh, LENGTH_UNIT_M, MPI.COMM_SELF)
-        domain = Domain(
-            mesh, ct, ft, groups, material_table(device.groups, {}), a.boundary == "periodic"
-        )
-        system = assemble_heat_system(domain, [centre.heater], [c.reram for c in cells])
-        r, _, _ = steady_state(system)
+        r, _ = steady_columns(out, [centre.heater])
         return {(c.row - centre.row, c.col - centre.col): r[i, 0] for i, c in enumerate(cells)}
 
     tile = centre_column(periodic_spec(refine=0.5), tmp_path / "tile")
