@@ -26,5 +26,10 @@ def test_an_edit_anywhere_in_a_stage_package_changes_the_digest(tmp_path: Path) 
 
 
 def test_the_installed_code_version_names_the_package_version() -> None:
+    from pathlib import Path
+
+    from meshes.files import package_version
+
+    root = Path(__file__).resolve().parents[2]
     version = code_version()
-    assert "+" in version and len(version.split("+")[1]) == 12
+    assert version == f"{package_version()}+{source_digest(root, package_version())}"

@@ -183,6 +183,8 @@ def test_bit_sweep_writes_its_table_and_resumes_from_its_cache(
         "20",
         "--cache-dir",
         str(tmp_path / "c"),
+        "--workers",
+        "2",  # two worker processes even on a one-core runner: compared with serial below
         "--out",
         str(out),
     ]
