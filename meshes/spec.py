@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -122,14 +122,16 @@ class DeviceSpec:
     array: Array
     mesh: MeshSizes
     notes: dict[str, str] = field(default_factory=dict)
+    interfaces: dict[str, float] = field(default_factory=dict)
+    """Thermal boundary (Kapitza) resistance [m^2 K/W] per material pair, keyed "A/B" (order
+    free): the temperature jumps by R q across every face where a region of material A
+    touches one of material B (``thermal.interfaces``). Pairs not listed are in perfect
+    contact; the mesh does not depend on this table."""
 
     def with_refine(self, refine: float) -> DeviceSpec:
         """The same device with another mesh refinement factor."""
         m = self.mesh
-        sizes = MeshSizes(m.filament_nm, m.device_nm, m.far_nm, refine)
-        return DeviceSpec(
-            self.name, self.stack, self.reram, self.heater, self.array, sizes, self.notes
-        )
+        return replace(self, mesh=MeshSizes(m.filament_nm, m.device_nm, m.far_nm, refine))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict echo (what ``device.json`` stores under ``spec``)."""
@@ -177,6 +179,10 @@ def _coerce(value: Any, type_name: Any, path: str) -> Any:
         if not isinstance(value, str):
             raise SpecError(f"{path}: expected a string, got {value!r}")
         return value
+    if t == "dict[str, float]":
+        if not isinstance(value, dict):
+            raise SpecError(f"{path}: expected a table, got {value!r}")
+        return {str(k): _coerce(v, "float", f"{path}.{k}") for k, v in value.items()}
     if t.startswith("dict"):
         if not isinstance(value, dict):
             raise SpecError(f"{path}: expected a table, got {value!r}")
@@ -265,6 +271,7 @@ def validate(spec: DeviceSpec) -> None:
         _positive(f"mesh.{name}", getattr(m, name))
     if not (math.isfinite(m.refine) and 0.1 <= m.refine <= 16):
         raise SpecError(f"mesh.refine: must be in [0.1, 16], got {m.refine!r}")
+    interface_pairs(spec.interfaces)
 
     if 2 * r.filament_radius_nm >= r.footprint_nm:
         raise SpecError(
@@ -327,6 +334,40 @@ def validate(spec: DeviceSpec) -> None:
             f"stack.ild.thickness_nm: {spec.stack.ild.thickness_nm:g} nm must exceed {need:g} nm "
             "(pillar, spacer and heater must be buried in the ILD)"
         )
+
+
+MAX_INTERFACE_RESISTANCE_M2K_PER_W = 1e-6
+"""Larger than any measured solid-solid interface (1e-6 m^2K/W is 1 um of SiO2): a typo."""
+
+
+def interface_pairs(table: dict[str, float]) -> dict[frozenset[str], float]:
+    """The ``interfaces`` table keyed by unordered material pair; raises ``SpecError`` naming
+    ``interfaces.<key>`` for a malformed key, an unknown material, a pair given twice or a
+    resistance outside [0, 1e-6] m^2K/W."""
+    pairs: dict[frozenset[str], float] = {}
+    for key, value in table.items():
+        path = f"interfaces.{key}"
+        names = [n.strip() for n in key.split("/")]
+        if len(names) != 2 or not all(names):
+            raise SpecError(f'{path}: a key names two materials, "A/B", e.g. "TiN/SiO2"')
+        for name in names:
+            _material(path, name)
+        if names[0] == names[1]:
+            raise SpecError(f"{path}: a material has no interface with itself")
+        pair = frozenset(names)
+        if pair in pairs:
+            raise SpecError(f"{path}: the pair is given twice (the order does not matter)")
+        if not (
+            isinstance(value, int | float)
+            and math.isfinite(value)
+            and 0 <= value <= MAX_INTERFACE_RESISTANCE_M2K_PER_W
+        ):
+            raise SpecError(
+                f"{path}: must be a resistance in [0, {MAX_INTERFACE_RESISTANCE_M2K_PER_W:g}] "
+                f"m^2K/W (measured film interfaces: 1e-9 to 1e-7), got {value!r}"
+            )
+        pairs[pair] = float(value)
+    return pairs
 
 
 # --- derived geometry (nm) shared by the builder and the nominal volumes -------------------

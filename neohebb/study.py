@@ -168,11 +168,13 @@ def _design_spec(base: dict[str, Any], values: dict[str, Any], index: int) -> De
         node = data
         parts = dotted.split(".")
         for depth, part in enumerate(parts):
-            if not isinstance(node, dict) or part not in node:
+            last = depth == len(parts) - 1
+            free_key = last and depth == 1 and parts[0] == "interfaces"  # "interfaces.TiN/SiO2"
+            if not isinstance(node, dict) or (part not in node and not free_key):
                 where = ".".join(parts[: depth + 1])
                 raise StudyError(f"{label}: {where}: not a field of the device spec")
-            if depth == len(parts) - 1:
-                if isinstance(node[part], dict):
+            if last:
+                if isinstance(node.get(part), dict):
                     raise StudyError(f"{label}: {dotted}: a table, not a value")
                 node[part] = value
             else:

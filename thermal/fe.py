@@ -2,7 +2,9 @@
 
     rho c_p dT/dt = div(k grad T) + q,   q = P / V_heater in a heater,
     T = T_ambient on ``heatsink``,  -k dT/dn = h (T - T_ambient) on ``top`` (h = 0: adiabatic),
-    adiabatic elsewhere.
+    adiabatic elsewhere,
+    -k_A dT_A/dn = (T_A - T_B) / R_AB between materials A and B of a listed pair
+    (thermal boundary resistance: ``thermal.interfaces`` builds the split system).
 
 For the temperature *rise* theta = T - T_ambient the weak form gives the semi-discrete system
 M dtheta/dt + K theta = sum_h b_h P_h(t) with
@@ -30,7 +32,7 @@ consistent mass (row sums of P2 vertex functions on tetrahedra are not positive)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ from petsc4py import PETSc
 
 from meshes.materials import Material
 from thermal.config import ThermalError
+from thermal.interfaces import active_pairs, split_operators
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Domain:
     groups: dict[str, tuple[int, int]]  # name -> (dim, tag)
     materials: dict[str, Material]  # volume group name -> material
     periodic: bool = False  # opposite side walls (x, y) identified: a tile of an infinite array
+    interfaces: dict[frozenset[str], float] = field(default_factory=dict)
+    """Thermal boundary resistance [m^2 K/W] by material-name pair (``thermal.interfaces``)."""
 
     def volume_m3(self, name: str) -> float:
         """Mesh volume of a volume group [m^3] (collective)."""
@@ -116,7 +121,8 @@ class HeatSystem:
     probe_names: tuple[str, ...]
     h_top_w_per_m2k: float
     heatsink_bc: fem.DirichletBC
-    prolongation: PETSc.Mat | None = None  # periodic: full dofs = P @ independent dofs
+    prolongation: PETSc.Mat | None = None  # periodic or split: mesh dofs = P @ system dofs
+    interface_area_m2: dict[str, float] = field(default_factory=dict)  # per "A/B" with R > 0
 
     @property
     def comm(self) -> MPI.Comm:
@@ -212,6 +218,56 @@ def assemble_heat_system(
         space, 2, domain.facet_tags.find(domain.groups["heatsink"][1])
     )
     bc = fem.dirichletbc(0.0, sink_dofs, space)
+
+    def raw_functional(name: str) -> PETSc.Vec:
+        """int_name v / V dx on the mesh dofs (no boundary condition)."""
+        volume = domain.volume_m3(name)
+        if volume <= 0:
+            raise ThermalError(f"{name}: group has no cells")
+        w = fem.Constant(mesh, dolfinx.default_scalar_type(1.0 / volume))
+        vec = dolfinx.fem.petsc.assemble_vector(fem.form(w * v * dx(domain.groups[name][1])))
+        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        return vec
+
+    present = {m.name for m in domain.materials.values()}
+    if active_pairs(domain.interfaces, present):
+        n_local = space.dofmap.index_map.size_local
+        split = split_operators(
+            space,
+            domain.cell_tags,
+            domain.facet_tags,
+            domain.groups,
+            domain.materials,
+            domain.interfaces,
+            coefficients={"k_w_per_m_k": k, "rho_kg_per_m3": rho, "cp_j_per_kg_k": cp},
+            h_top_w_per_m2k=h_top_w_per_m2k,
+            lumped_mass=lumped_mass,
+            sink_dofs=sink_dofs[sink_dofs < n_local],
+            functionals={
+                g: raw_functional(g).getArray(readonly=True)[:n_local].copy()
+                for g in dict.fromkeys([*heaters, *probes])
+            },
+            loads=heaters,
+            probes=probes,
+            columns=periodic_columns(space) if domain.periodic else None,
+        )
+        for mat in (split.stiffness, split.mass):
+            mat.setOption(PETSc.Mat.Option.SYMMETRIC, True)  # type: ignore[arg-type]
+        return HeatSystem(
+            domain,
+            space,
+            split.stiffness,
+            split.mass,
+            split.loads,
+            split.probes,
+            tuple(heaters),
+            tuple(probes),
+            h_top_w_per_m2k,
+            bc,
+            split.to_full,
+            split.interface_area_m2,
+        )
+
     K = dolfinx.fem.petsc.assemble_matrix(fem.form(stiffness_form), bcs=[bc], diag=1.0)
     K.assemble()
     mass_form = fem.form(rho * cp * u * v * dx)
@@ -224,12 +280,7 @@ def assemble_heat_system(
         mat.setOption(PETSc.Mat.Option.SYMMETRIC, True)  # type: ignore[arg-type]  # stubs: int
 
     def functional(name: str) -> PETSc.Vec:
-        volume = domain.volume_m3(name)
-        if volume <= 0:
-            raise ThermalError(f"{name}: group has no cells")
-        w = fem.Constant(mesh, dolfinx.default_scalar_type(1.0 / volume))
-        vec = dolfinx.fem.petsc.assemble_vector(fem.form(w * v * dx(domain.groups[name][1])))
-        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        vec = raw_functional(name)
         dolfinx.fem.petsc.set_bc(vec, [bc])
         out = K.createVecRight()
         out.setArray(vec.getArray(readonly=True)[: out.getLocalSize()])
@@ -275,6 +326,7 @@ def assemble_device(
     h_top_w_per_m2k: float,
     lumped_mass: bool,
     comm: MPI.Comm,
+    interfaces: dict[frozenset[str], float] | None = None,
 ) -> HeatSystem:
     """Read a device mesh (nm, scaled to m) and assemble its heat system: the one route of
     the thermal stage and of steady screening."""
@@ -282,7 +334,7 @@ def assemble_device(
 
     mesh, cell_tags, facet_tags, groups = read_device_mesh(msh, LENGTH_UNIT_M, comm)
     return assemble_heat_system(
-        Domain(mesh, cell_tags, facet_tags, groups, materials, periodic),
+        Domain(mesh, cell_tags, facet_tags, groups, materials, periodic, dict(interfaces or {})),
         heaters,
         probes,
         degree=degree,
@@ -292,7 +344,20 @@ def assemble_device(
 
 
 def periodic_prolongation(space: fem.FunctionSpace) -> PETSc.Mat:
-    """P [all dofs x independent dofs]: a dof on the wall x = x_max (y = y_max) takes the
+    """P [all dofs x independent dofs], 0/1 with one 1 per row (``periodic_columns``)."""
+    cols = periodic_columns(space)
+    n = len(cols)
+    P = PETSc.Mat().createAIJ(  # type: ignore[arg-type]
+        size=(n, int(cols.max()) + 1),
+        csr=(np.arange(n + 1, dtype=PETSc.IntType), cols.astype(PETSc.IntType), np.ones(n)),
+        comm=PETSc.COMM_SELF,
+    )
+    P.assemble()
+    return P
+
+
+def periodic_columns(space: fem.FunctionSpace) -> np.ndarray:
+    """The independent dof of every dof: a dof on the wall x = x_max (y = y_max) takes the
     value of its partner one period back at x_min (y_min), found by coordinates (the mesher
     made the walls translates of each other, ``meshes.geometry``); edges and corners follow
     the chain to the one independent dof. Serial only."""
@@ -327,13 +392,7 @@ def periodic_prolongation(space: fem.FunctionSpace) -> PETSc.Mat:
     column[independent] = np.arange(len(independent))
     cols = column[master]
     assert np.all(cols >= 0)
-    P = PETSc.Mat().createAIJ(  # type: ignore[arg-type]
-        size=(n, len(independent)),
-        csr=(np.arange(n + 1, dtype=PETSc.IntType), cols.astype(PETSc.IntType), np.ones(n)),
-        comm=PETSc.COMM_SELF,
-    )
-    P.assemble()
-    return P
+    return cols
 
 
 def _restrict(prolongation: PETSc.Mat, vec: PETSc.Vec) -> PETSc.Vec:

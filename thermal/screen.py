@@ -32,7 +32,7 @@ from mpi4py import MPI
 from meshes.cells import Cell, array_cells, reference_neighbours
 from meshes.info import read_device
 from meshes.materials import MATERIALS
-from meshes.spec import DeviceSpec
+from meshes.spec import DeviceSpec, interface_pairs
 from thermal.config import ThermalConfig, ThermalError, material_table
 from thermal.fe import assemble_device, direct_solver
 
@@ -74,6 +74,7 @@ def screen_device(
         h_top_w_per_m2k=cfg.h_top_w_per_m2k,
         lumped_mass=cfg.mass_matrix == "lumped",
         comm=comm,
+        interfaces=interface_pairs(spec.interfaces),
     )
     assembled = time.perf_counter()
     centre, nearest, diagonal = reference_neighbours(spec.array.rows, spec.array.cols)

@@ -26,7 +26,7 @@ from meshes.cells import array_cells, centre_cell
 from meshes.files import directory_lock, stage_key, stage_record, staged_output, write_json
 from meshes.info import DeviceInfo, read_device
 from meshes.materials import Material
-from meshes.spec import LENGTH_UNIT_M, cell_centre_nm
+from meshes.spec import LENGTH_UNIT_M, cell_centre_nm, interface_pairs
 from thermal.config import ThermalConfig, ThermalError, material_table, physical_time_range_s
 from thermal.fe import (
     HeatSystem,
@@ -34,6 +34,7 @@ from thermal.fe import (
     solver_settings,
     steady_state,
 )
+from thermal.interfaces import pair_name
 from thermal.modal import FosterNetwork
 from thermal.reduce import ReducedSystem, reduce_system
 from thermal.response import RESPONSE_VERSION
@@ -143,6 +144,18 @@ def _setup(ddir: Path, cfg: ThermalConfig, comm: MPI.Comm) -> _Setup:
     )
 
 
+def _check_interfaces(table: dict[str, float], area_m2: dict[str, float]) -> None:
+    """Refuse an ``interfaces`` entry with R > 0 whose two materials never touch (a typo or a
+    pair of a replaced material would otherwise pass silently)."""
+    for key, r in table.items():
+        name = pair_name(frozenset(n.strip() for n in key.split("/")))
+        if r > 0 and area_m2.get(name, 0.0) <= 0.0:
+            raise ThermalError(
+                f"interfaces.{key}: no face of the mesh has these two materials on its two "
+                f"sides (interfaces found: {', '.join(sorted(area_m2)) or 'none'})"
+            )
+
+
 def _centre_index(setup: _Setup) -> int:
     spec = setup.device.spec
     return setup.heaters.index(centre_cell(spec.array.rows, spec.array.cols).heater)
@@ -151,11 +164,13 @@ def _centre_index(setup: _Setup) -> int:
 def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _Solution:
     """Assemble once, reduce, evaluate Z, and check against an exact steady solve."""
     clock = time.perf_counter()
-    periodic = setup.device.spec.array.boundary == "periodic"
-    if periodic and cfg.nonlinear_power_w:
+    spec = setup.device.spec
+    periodic = spec.array.boundary == "periodic"
+    interfaces = interface_pairs(spec.interfaces)
+    if cfg.nonlinear_power_w and (periodic or any(r > 0 for r in interfaces.values())):
         raise ThermalError(
             "thermal.nonlinear_power_w: the k(T) solve is not available for a periodic array "
-            "(array.boundary)"
+            "(array.boundary) or with interface resistances (interfaces)"
         )
     system = assemble_device(
         setup.device.msh,
@@ -167,7 +182,9 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
         h_top_w_per_m2k=cfg.h_top_w_per_m2k,
         lumped_mass=cfg.mass_matrix == "lumped",
         comm=comm,
+        interfaces=interfaces,
     )
+    _check_interfaces(spec.interfaces, system.interface_area_m2)
     assembled = time.perf_counter()
     shifts = shifts_for(setup.times[0], setup.times[-1], cfg.shifts_per_decade)
     reduced = _reduce_with_progress(system, shifts, show)
@@ -328,6 +345,11 @@ def _thermal_json(
             }
             for name, m in setup.materials.items()
         },
+        "interfaces": {
+            "model": "thermal boundary resistance: -k dT/dn = (T_A - T_B) / R_AB",
+            "r_m2k_per_w": dict(spec.interfaces),
+            "area_m2": solution.system.interface_area_m2,
+        },
         "boundary_conditions": {
             "heatsink": f"T = T_ambient = {cfg.t_ambient_k} K (temperature rise 0)",
             "top": (
@@ -341,7 +363,7 @@ def _thermal_json(
             "family": "Lagrange",
             "degree": cfg.degree,
             "mass_matrix": cfg.mass_matrix,
-            "n_dofs": solution.system.space.dofmap.index_map.size_global,
+            "n_dofs": solution.system.stiffness.getSize()[0],
         },
         "time_grid": {
             "t_min_s": float(setup.times[0]),

@@ -41,6 +41,11 @@ def write_study(path: Path, text: str) -> Path:
         ({"target_rise_k": -5, "axes": COARSE}, "target_rise_k: a positive number"),
         ({"thermal": {"degre": 2}, "axes": COARSE}, "thermal.degre: unknown field"),
         ({"pitch": 3, "axes": COARSE}, "pitch: unknown field"),
+        (
+            {"axes": {"interfaces.TiN/SiO3": [5e-9]}},
+            "design 0 (interfaces.TiN/SiO3=5e-09): interfaces.TiN/SiO3: unknown material",
+        ),
+        ({"axes": {"interfaces.TiN/SiO2.x": [1]}}, "interfaces.TiN/SiO2: not a field"),
     ],
 )
 def test_bad_studies_are_refused_naming_the_design_and_field(
@@ -62,6 +67,11 @@ def test_a_bad_design_stops_the_study_before_any_meshing(
         capsys.readouterr().err
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_an_interface_resistance_is_an_axis_like_any_field() -> None:
+    study = study_from_dict({"axes": {"interfaces.TiN/SiO2": [0.0, 5e-9]}})
+    assert [d.spec.interfaces for d in study.designs] == [{"TiN/SiO2": 0.0}, {"TiN/SiO2": 5e-9}]
 
 
 def test_grid_and_points_give_the_same_designs() -> None:
