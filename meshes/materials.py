@@ -30,6 +30,10 @@ class Material:
     """n of the optional k(T) = k (T / 300 K)^n used by thermal's nonlinear solve (0: constant)."""
     conductor: bool = False
     """A metal (or metallic nitride): it has an electrical resistivity."""
+    k_range_w_per_m_k: tuple[float, float] | None = None
+    """Range of k [W/m/K] measured in films of this material (``source`` says where); None
+    for bulk values. A design's sensitivity to k is found by overriding it across this range
+    (``[thermal.materials.NAME]``)."""
 
     @property
     def diffusivity_m2_per_s(self) -> float:
@@ -59,15 +63,68 @@ MATERIALS: dict[str, Material] = {
             "(Glassbrenner & Slack, Phys. Rev. 134, A1058 (1964))",
             k_exponent=-1.3,
         ),
-        # Amorphous SiO2 films are close to fused silica; values of the public COMSOL ReRAM model.
-        Material("SiO2", 1.38, 2203.0, 703.0, False, "fused silica; COMSOL ReRAM model values"),
+        Material(
+            "SiO2",
+            1.38,
+            2203.0,
+            703.0,
+            False,
+            "amorphous SiO2: fused-silica values of the public COMSOL ReRAM model; thermal oxide "
+            "films 1.3-1.4 W/m/K (Kato & Hatta, Int. J. Thermophys. 27, 42 (2006), the VAMAS "
+            "reference within 4 %), PECVD films lower, down to 0.9 (3-omega, 300 nm)",
+            k_range_w_per_m_k=(0.9, 1.4),
+        ),
+        Material(
+            "lowk",
+            0.3,
+            1350.0,
+            1000.0,
+            True,
+            "representative dense SiCOH ILD (dielectric constant ~2.7-3.0): k 0.3 W/m/K, porous "
+            "ultra-low-k ~0.1-0.3 and dense 0.25-0.45. NOT read from a measurement: Hu et al., "
+            "Appl. Phys. Lett. 77, 145 (2000), Costescu et al., Phys. Rev. B 65, 094205 (2002) "
+            "and Kuwahara et al., Microelectron. Eng. 85, 796 (2008) measure such films, but "
+            "their tables were not retrieved; rho and c_p are estimates. Override from your "
+            "process's data ([thermal.materials.lowk])",
+            k_range_w_per_m_k=(0.1, 0.45),
+        ),
         Material(
             "Si3N4",
             2.0,
             3100.0,
             700.0,
             True,
-            "amorphous SiNx films 1.5-3 W/m/K (Lee & Cahill, J. Appl. Phys. 81, 2590 (1997))",
+            "LPCVD stoichiometric Si3N4 films: 1.6 as deposited (cross-plane) to 2.7 "
+            "(membranes, in-plane); 2.1 for a 180 nm membrane (Stojanovic et al., J. "
+            "Microelectromech. Syst. 16, 1269 (2007)); amorphous SiNx 1.5-3 (Lee & Cahill, J. "
+            "Appl. Phys. 81, 2590 (1997)); bulk rho, c_p",
+            k_range_w_per_m_k=(1.5, 3.0),
+        ),
+        Material(
+            "SiNx",
+            1.0,
+            2500.0,
+            730.0,
+            True,
+            "PECVD SiNx:H films: 0.8-1.7 W/m/K rising with thickness over 300-1000 nm "
+            "(Bogner et al., Thin Solid Films 591, 267 (2015), differential 3-omega), ~0.7 "
+            "for 200-500 nm films (thermoreflectance, Materialia 26, 101574 (2022)); c_p from "
+            "the heat capacity of a 70 ng SiN membrane (Ftouni et al., Phys. Rev. B 92, 125439 "
+            "(2015)); rho of PECVD films 2300-2800",
+            k_range_w_per_m_k=(0.7, 1.7),
+        ),
+        Material(
+            "BN",
+            5.0,
+            2100.0,
+            740.0,
+            True,
+            "sputtered, vertically ordered h-BN film: 5.1 W/m/K (Cometto et al., Nanoscale 7, "
+            "18984 (2015), TDTR); amorphous/turbostratic BN films lower (0.5-3). Layered h-BN is "
+            "strongly anisotropic: cross-plane ~4-5, in-plane 220-420 W/m/K (Yuan et al., "
+            "Commun. Phys. 2, 43 (2019); c_p 740 J/kg/K there). This isotropic entry cannot "
+            "carry the in-plane spreading of crystalline h-BN",
+            k_range_w_per_m_k=(0.5, 5.1),
         ),
         Material(
             "AlN",
@@ -78,6 +135,7 @@ MATERIALS: dict[str, Material] = {
             "sputtered AlN films of 50-300 nm: 1.4-17.6 W/m/K, set by grain size and the "
             "film/substrate interface (Bogner et al., Thin Solid Films 591, 267 (2015); Zhao et "
             "al., J. Appl. Phys. 96, 4563 (2004): 7-8e-8 m^2K/W at the interface); bulk rho, c_p",
+            k_range_w_per_m_k=(1.4, 17.6),
         ),
         Material(
             "Al2O3",
@@ -85,7 +143,10 @@ MATERIALS: dict[str, Material] = {
             3100.0,
             780.0,
             True,
-            "ALD alumina 1.5-1.8 W/m/K (Gorham et al., Appl. Phys. Lett. 104, 253107 (2014))",
+            "ALD alumina ~1.5-1.8 W/m/K (Gorham et al., Appl. Phys. Lett. 104, 253107 (2014)); "
+            "Al2O3/HfO2 nanolaminates of 100 nm 1.0-1.2 (Gabriel & Talghader, J. Appl. Phys. "
+            "110, 043526 (2011))",
+            k_range_w_per_m_k=(1.0, 1.8),
         ),
         Material(
             "HfO2",
@@ -93,10 +154,11 @@ MATERIALS: dict[str, Material] = {
             9680.0,
             286.0,
             True,
-            "thin-film HfO2 0.49-0.95 W/m/K (Panzer et al., IEEE EDL 30, 1269 (2009)); "
-            "c_p = 60.3 J/mol/K at 298 K (NIST-JANAF; Zhou et al., J. Chem. Thermodyn. 43, 970 "
-            "(2011) measure monoclinic hafnia to 300 K) / 210.49 g/mol = 286 J/kg/K; "
-            "rho 9.68 g/cm^3 monoclinic (ALD films 9.0-9.7)",
+            "thin-film HfO2 0.49-0.95 W/m/K (Panzer et al., IEEE EDL 30, 1269 (2009), TDTR on "
+            "5.6-20 nm films); c_p = 60.3 J/mol/K at 298 K (NIST-JANAF; Zhou et al., J. Chem. "
+            "Thermodyn. 43, 970 (2011) measure monoclinic hafnia to 300 K) / 210.49 g/mol = "
+            "286 J/kg/K; rho 9.68 g/cm^3 monoclinic (ALD films 9.0-9.7)",
+            k_range_w_per_m_k=(0.49, 0.95),
         ),
         Material(
             "TaOx",
@@ -104,7 +166,9 @@ MATERIALS: dict[str, Material] = {
             8200.0,
             306.0,
             True,
-            "amorphous Ta2O5 films 0.2-0.6 W/m/K (representative); bulk Ta2O5 rho and c_p",
+            "amorphous Ta2O5 films 0.2-0.6 W/m/K: a representative range, NOT from a retrieved "
+            "measurement; bulk Ta2O5 rho and c_p",
+            k_range_w_per_m_k=(0.2, 0.6),
         ),
         Material(
             "TiN",
@@ -112,9 +176,12 @@ MATERIALS: dict[str, Material] = {
             5220.0,
             545.0,
             True,
-            "Wiedemann-Franz on typical film resistivity (~1e-6 Ohm m) gives ~7 W/m/K; "
-            "rho, c_p of the public COMSOL ReRAM model",
+            "Wiedemann-Franz on a typical film resistivity (~1e-6 Ohm m) gives ~7 W/m/K; films "
+            "5-35 (arc-deposited TiN 35, falling to 5 as oxygen is added, Thin Solid Films 549, "
+            "232 (2013); ~19 from Reifenberg et al., IEEE EDL 31, 56 (2010)); rho, c_p of the "
+            "public COMSOL ReRAM model",
             conductor=True,
+            k_range_w_per_m_k=(5.0, 35.0),
         ),
         Material(
             "Pt",
@@ -122,8 +189,10 @@ MATERIALS: dict[str, Material] = {
             21450.0,
             133.0,
             True,
-            "20-50 nm Pt films ~30-50 W/m/K (bulk 72; size effect, Wiedemann-Franz)",
+            "20-50 nm Pt films ~17-40 W/m/K (bulk 72; size effect, Wiedemann-Franz); 21 for a "
+            "100 nm nanowire (Voelklein et al., Nanotechnology 20, 325706 (2009))",
             conductor=True,
+            k_range_w_per_m_k=(17.0, 50.0),
         ),
         Material(
             "W",
@@ -131,8 +200,10 @@ MATERIALS: dict[str, Material] = {
             19300.0,
             132.0,
             True,
-            "sputtered W films ~50-120 W/m/K (bulk 174; size effect, Wiedemann-Franz)",
+            "sputtered alpha-W films ~50-120 W/m/K (bulk 174; size effect, Wiedemann-Franz); "
+            "beta-W films several times lower",
             conductor=True,
+            k_range_w_per_m_k=(20.0, 120.0),
         ),
         Material(
             "Cu",
@@ -140,8 +211,10 @@ MATERIALS: dict[str, Material] = {
             8960.0,
             385.0,
             True,
-            "narrow Cu interconnect ~250-350 W/m/K (bulk 401; size effect)",
+            "narrow Cu interconnect ~250-350 W/m/K at >= 100 nm width (bulk 401; size effect), "
+            "150-250 below 50 nm (Wiedemann-Franz on line resistivity; no measurement retrieved)",
             conductor=True,
+            k_range_w_per_m_k=(150.0, 350.0),
         ),
         Material("Ti", 21.9, 4506.0, 523.0, False, "bulk Ti, CRC Handbook", conductor=True),
         Material(
@@ -150,8 +223,11 @@ MATERIALS: dict[str, Material] = {
             16650.0,
             140.0,
             True,
-            "beta-Ta films (high resistivity) ~10 W/m/K by Wiedemann-Franz (bulk alpha-Ta 57.5)",
+            "Ta films by Wiedemann-Franz on resistivity: mixed alpha/beta at 68 uOhm cm ~11 "
+            "W/m/K (resistivity from Kumar et al., Phys. Rev. B 98, 104403 (2018)), beta-Ta "
+            "(170-220 uOhm cm) 3-4 (bulk alpha-Ta 57.5)",
             conductor=True,
+            k_range_w_per_m_k=(3.0, 12.0),
         ),
         Material(
             "NiCr",

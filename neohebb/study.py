@@ -250,6 +250,8 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
         "crosstalk_nearest": steady.crosstalk_nearest,
         "crosstalk_diagonal": steady.crosstalk_diagonal,
         "crosstalk_array_sum": steady.crosstalk_array_sum,
+        "tau_mean_s": steady.tau_mean_self_s,
+        "tau_mean_nearest_s": steady.tau_mean_nearest_s,
         "heatsink_balance": steady.heatsink_balance,
         "cell_area_m2": (spec.array.pitch_nm * 1e-9) ** 2,
         **heater_drive(spec, steady, settings["target_rise_k"]),
@@ -266,7 +268,7 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
         c = list(net.heaters).index(d.cell)
         figures.update(
             tau_dominant_s=d.dominant_tau_s[0],
-            tau_mean_s=mean_rise_time_s(net.tau_s, net.residues_k_per_w[c, c]),
+            tau_mean_card_s=mean_rise_time_s(net.tau_s, net.residues_k_per_w[c, c]),
             energy_per_kelvin_j=d.pulse_power_w * d.pulse_width_s / d.pulse_rise_k,
             fit_max_rel_error=card.thermal.fit_max_rel_error,
         )

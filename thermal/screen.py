@@ -18,6 +18,15 @@ give, with one Cholesky factorisation and two solves,
 
 (K is symmetric, so R[c, h] = c_c . K^-1 b_h = b_h . psi_c.) The heat leaving through the
 heatsink per watt is the energy check (1 when the rest of the boundary is adiabatic).
+
+The mean time constant of a step response Z(t) -> R is its first moment,
+tau_mean = int_0^inf (1 - Z(t) / R) dt. For M dtheta/dt + K theta = b it is exact from the
+same factorisation (Z(t) = c . (I - exp(-M^-1 K t)) K^-1 b, so int (R - Z) dt = c . K^-1 M K^-1 b):
+
+    tau_mean_self    = psi_c . M theta_c / R_self
+    tau_mean_nearest = psi_n . M theta_c / (c_n . theta_c),   psi_n = K^-1 c_n (a third solve)
+
+and equals sum_i r_i tau_i / sum_i r_i of any exact modal (Foster) expansion of Z.
 """
 
 from __future__ import annotations
@@ -46,6 +55,8 @@ class SteadyFigures:
     crosstalk_nearest: float | None
     crosstalk_diagonal: float | None
     crosstalk_array_sum: float
+    tau_mean_self_s: float
+    tau_mean_nearest_s: float | None
     heatsink_balance: float
     n_dofs: int
     seconds: dict[str, float]
@@ -79,13 +90,17 @@ def screen_device(
     assembled = time.perf_counter()
     centre, nearest, diagonal = reference_neighbours(spec.array.rows, spec.array.cols)
     c = cells.index(centre)
+    n = None if nearest is None else cells.index(nearest)
     ksp = direct_solver(system.stiffness, comm)
     theta = system.stiffness.createVecRight()
     psi = system.stiffness.createVecRight()
+    psi_n = system.stiffness.createVecRight()
     try:
         ksp.setErrorIfNotConverged(True)  # a failed factorisation raises, never passes silently
         ksp.solve(system.loads[c], theta)
         ksp.solve(system.probes[c], psi)
+        if n is not None:
+            ksp.solve(system.probes[n], psi_n)
     finally:
         ksp.destroy()
     solved = time.perf_counter()
@@ -95,6 +110,11 @@ def screen_device(
         return None if cell is None else float(system.probes[cells.index(cell)].dot(theta) / r_self)
 
     others = sum(system.loads[h].dot(psi) for h in range(len(cells)) if h != c)
+    m_theta = system.mass.createVecLeft()
+    system.mass.mult(theta, m_theta)
+    tau_nearest = (
+        None if n is None else float(psi_n.dot(m_theta) / system.probes[n].dot(theta))
+    )
     balance = system.heatsink_flux_w(theta)
     return SteadyFigures(
         r_self_k_per_w=float(r_self),
@@ -102,6 +122,8 @@ def screen_device(
         crosstalk_nearest=crosstalk(nearest),
         crosstalk_diagonal=crosstalk(diagonal),
         crosstalk_array_sum=float(others / r_self),
+        tau_mean_self_s=float(psi.dot(m_theta) / r_self),
+        tau_mean_nearest_s=tau_nearest,
         heatsink_balance=float(balance),
         n_dofs=int(system.stiffness.getSize()[0]),
         seconds={"read_assemble": assembled - clock, "factorise_solve": solved - assembled},

@@ -169,3 +169,17 @@ def test_a_corrupted_device_json_is_read_or_refused_by_name(
         assert "device.json" in str(exc)
         return
     assert device.spec.array.cols == 2
+
+
+def test_every_film_value_has_a_range_holding_it_and_a_source() -> None:
+    """The material library's thin-film values each come with the measured range of films
+    (meshes/materials.py) and a source naming a journal or a stated estimate."""
+    from meshes.materials import MATERIALS
+
+    for m in MATERIALS.values():
+        assert m.source, m.name
+        if m.thin_film:
+            assert m.k_range_w_per_m_k is not None, m.name
+            low, high = m.k_range_w_per_m_k
+            assert 0 < low <= m.k_w_per_m_k <= high, m.name
+        assert m.diffusivity_m2_per_s > 0

@@ -30,6 +30,18 @@ def test_screening_agrees_with_the_full_steady_response(default_thermal: Path) -
     assert figures.heatsink_balance == pytest.approx(1.0, abs=5e-3)
     # the heater is hotter than the filament it heats through the spacer and electrode
     assert figures.heater_rise_k_per_w > 1.5 * figures.r_self_k_per_w
+    # the exact first moment equals the reduced model's sum r_i tau_i / R (self and nearest)
+    from thermal.modal import ModalModel, mean_rise_time_s
+
+    net = ModalModel.from_arrays(dict(np.load(default_thermal / "response.npz"))).network()
+    assert figures.tau_mean_self_s == pytest.approx(
+        mean_rise_time_s(net.tau_s, net.residues_k_per_w[c, c]), rel=1e-3
+    )
+    assert figures.tau_mean_nearest_s == pytest.approx(
+        mean_rise_time_s(net.tau_s, net.residues_k_per_w[n, c]), rel=1e-3
+    )
+    # heat reaches the neighbour later than the cell's own filament
+    assert figures.tau_mean_nearest_s > 1.5 * figures.tau_mean_self_s
 
 
 def test_heater_drive_follows_ohms_law() -> None:
@@ -39,7 +51,7 @@ def test_heater_drive_follows_ohms_law() -> None:
     from thermal.screen import SteadyFigures, heater_drive
 
     spec = default_spec()
-    steady = SteadyFigures(8e5, 1.7e6, 0.25, 0.14, 1.5, 1.0, 1000, {})
+    steady = SteadyFigures(8e5, 1.7e6, 0.25, 0.14, 1.5, 5e-9, 7e-9, 1.0, 1000, {})
     drive = heater_drive(spec, steady, 100.0)
     power = 100.0 / 8e5
     assert drive["power_for_target_w"] == pytest.approx(power)
