@@ -24,6 +24,7 @@ from meshes.spec import (
     LENGTH_UNIT_M,
     DeviceSpec,
     SpecError,
+    array_block_nm,
     cell_centre_nm,
     domain_half_widths_nm,
     domain_top_nm,
@@ -213,11 +214,21 @@ def _face_key(tag: int, axis: int) -> tuple[float, ...]:
 
 def set_mesh_sizes(spec: DeviceSpec) -> None:
     """Graded sizes by Gmsh Box fields (``meshes.spec.size_boxes_nm``): fine in filaments,
-    medium around each cell, coarse far; every size divided by ``spec.mesh.refine``."""
+    medium around each cell, ``far_nm`` over the array's block, ``bulk_nm`` beyond it
+    (``meshes.spec.array_block_nm``); every size divided by ``spec.mesh.refine``."""
     f = gmsh.model.mesh.field
     far = spec.mesh.far_nm / spec.mesh.refine
     fields: list[int] = []
-    for b in size_boxes_nm(spec):
+    block = array_block_nm(spec)
+    bulk = far if block is None else (spec.mesh.bulk_nm or far) / spec.mesh.refine
+    boxes = size_boxes_nm(spec) + ([] if block is None else [block])
+    for b in boxes:
+        # every ramp ends at the bulk size; a cell's ramp keeps its slope (it reaches the far
+        # size at the same distance as without a bulk size), and inside the block the block's
+        # far size caps it
+        ramp = b.ramp_nm
+        if b is not block and bulk > far > b.size_nm:
+            ramp *= (bulk - b.size_nm) / (far - b.size_nm)
         box = f.add("Box")
         for key, val in (
             ("XMin", b.x0),
@@ -227,8 +238,8 @@ def set_mesh_sizes(spec: DeviceSpec) -> None:
             ("ZMin", b.z0),
             ("ZMax", b.z1),
             ("VIn", b.size_nm),
-            ("VOut", far),
-            ("Thickness", b.ramp_nm),
+            ("VOut", bulk),
+            ("Thickness", ramp),
         ):
             f.setNumber(box, key, val)
         fields.append(box)
@@ -239,7 +250,7 @@ def set_mesh_sizes(spec: DeviceSpec) -> None:
     opt("Mesh.MeshSizeExtendFromBoundary", 0)
     opt("Mesh.MeshSizeFromPoints", 0)
     opt("Mesh.MeshSizeFromCurvature", round(CURVE_SEGMENTS_PER_TURN * spec.mesh.refine))
-    opt("Mesh.MeshSizeMax", far)
+    opt("Mesh.MeshSizeMax", bulk)
 
 
 def generate_mesh() -> None:

@@ -103,12 +103,17 @@ class Array:
 
 @dataclass(frozen=True)
 class MeshSizes:
-    """Target element sizes [nm]; all are divided by ``refine`` (2 halves every size)."""
+    """Target element sizes [nm]; all are divided by ``refine`` (2 halves every size).
+
+    ``far_nm`` holds over the array's own block (its cells, from a pitch below the isolation
+    to the top); ``bulk_nm`` (default: ``far_nm``) beyond it, reached by a linear ramp of
+    slope ``BULK_GROWTH``: what lets a um-deep substrate and um-wide margins be meshed."""
 
     filament_nm: float
     device_nm: float
     far_nm: float
     refine: float = 1.0
+    bulk_nm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ class DeviceSpec:
     def with_refine(self, refine: float) -> DeviceSpec:
         """The same device with another mesh refinement factor."""
         m = self.mesh
-        return replace(self, mesh=MeshSizes(m.filament_nm, m.device_nm, m.far_nm, refine))
+        return replace(self, mesh=replace(m, refine=refine))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict echo (what ``device.json`` stores under ``spec``)."""
@@ -171,7 +176,9 @@ def _coerce(value: Any, type_name: Any, path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise SpecError(f"{path}: expected an integer, got {value!r}")
         return value
-    if t == "float":
+    if t == "float | None" and value is None:  # JSON null: the field unset
+        return None
+    if t in ("float", "float | None"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SpecError(f"{path}: expected a number, got {value!r}")
         return float(value)
@@ -271,6 +278,13 @@ def validate(spec: DeviceSpec) -> None:
         _positive(f"mesh.{name}", getattr(m, name))
     if not (math.isfinite(m.refine) and 0.1 <= m.refine <= 16):
         raise SpecError(f"mesh.refine: must be in [0.1, 16], got {m.refine!r}")
+    if m.bulk_nm is not None:
+        _positive("mesh.bulk_nm", m.bulk_nm)
+        if m.bulk_nm < m.far_nm:
+            raise SpecError(
+                f"mesh.bulk_nm: {m.bulk_nm:g} nm must be at least mesh.far_nm = {m.far_nm:g} nm "
+                "(it is the size beyond the array's block)"
+            )
     interface_pairs(spec.interfaces)
 
     if 2 * r.filament_radius_nm >= r.footprint_nm:
@@ -467,6 +481,23 @@ def size_boxes_nm(spec: DeviceSpec) -> list[SizeBox]:
     return boxes
 
 
+BULK_GROWTH = 0.4
+"""Slope of the element size from ``far_nm`` at the array's block to ``bulk_nm`` beyond it."""
+
+
+def array_block_nm(spec: DeviceSpec) -> SizeBox | None:
+    """The array's block, meshed at ``far_nm`` and ramped to ``bulk_nm`` outside: every cell
+    (half a pitch around each) from a pitch below the isolation to the top. None when
+    ``bulk_nm`` is not above ``far_nm`` (one far size everywhere)."""
+    m, a = spec.mesh, spec.array
+    far, bulk = m.far_nm / m.refine, (m.bulk_nm or m.far_nm) / m.refine
+    if bulk <= far:
+        return None
+    x, y = a.cols * a.pitch_nm / 2, a.rows * a.pitch_nm / 2
+    z0 = max(0.0, spec.stack.substrate.thickness_nm - a.pitch_nm)
+    return SizeBox(-x, x, -y, y, z0, domain_top_nm(spec), far, (bulk - far) / BULK_GROWTH)
+
+
 TETRAHEDRA_PER_SIZE_CUBED = 4.9
 """Tetrahedra per h^3 of volume meshed at size h (calibrated on the default device and
 variants: the estimate is within 25 % of Gmsh's count, tests/meshes)."""
@@ -482,11 +513,34 @@ def estimated_tetrahedra(spec: DeviceSpec) -> int:
     device size, inside which it lies."""
     far = spec.mesh.far_nm / spec.mesh.refine
     hx, hy = domain_half_widths_nm(spec)
-    total = 4 * hx * hy * domain_top_nm(spec) / far**3
+    block = array_block_nm(spec)
+    if block is None:
+        total = 4 * hx * hy * domain_top_nm(spec) / far**3
+    else:  # the bulk size everywhere, the block's excess over it (clipped to the domain)
+        bulk = (spec.mesh.bulk_nm or far) / spec.mesh.refine
+        total = 4 * hx * hy * domain_top_nm(spec) / bulk**3
+        total += _box_excess(block, bulk, bulk) * _inside_fraction(spec, block)
     boxes = size_boxes_nm(spec)
     for fil, dev in zip(boxes[0::2], boxes[1::2], strict=True):
         total += _box_excess(dev, far, far) + _box_excess(fil, far, dev.size_nm)
     return int(TETRAHEDRA_PER_SIZE_CUBED * total)
+
+
+def _inside_fraction(spec: DeviceSpec, box: SizeBox) -> float:
+    """Rough share of a box grown by its ramp that lies inside the domain (per axis, the
+    grown extent clipped to the domain's)."""
+    hx, hy = domain_half_widths_nm(spec)
+    top = domain_top_nm(spec)
+    share = 1.0
+    for lo, hi, d_lo, d_hi in (
+        (box.x0, box.x1, -hx, hx),
+        (box.y0, box.y1, -hy, hy),
+        (box.z0, box.z1, 0.0, top),
+    ):
+        grown = (lo - box.ramp_nm / 2, hi + box.ramp_nm / 2)
+        inside = max(0.0, min(grown[1], d_hi) - max(grown[0], d_lo))
+        share *= inside / (grown[1] - grown[0])
+    return share
 
 
 def _box_excess(box: SizeBox, far: float, floor: float) -> float:

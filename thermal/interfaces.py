@@ -34,6 +34,7 @@ import ufl
 from dolfinx import fem
 from petsc4py import PETSc
 
+from meshes.materials import Material
 from thermal.config import ThermalError
 
 
@@ -67,7 +68,7 @@ def split_operators(
     cell_tags: dolfinx.mesh.MeshTags,
     facet_tags: dolfinx.mesh.MeshTags,
     groups: dict[str, tuple[int, int]],
-    materials: dict[str, object],
+    materials: dict[str, Material],
     resistances: dict[frozenset[str], float],
     *,
     coefficients: dict[str, fem.Function],
@@ -97,10 +98,10 @@ def split_operators(
     col = np.arange(n_dofs) if columns is None else np.asarray(columns)
     n_ind = int(col.max()) + 1
 
-    names = sorted({m.name for m in materials.values()})  # type: ignore[attr-defined]
+    names = sorted({m.name for m in materials.values()})
     cell_material = np.full(n_cells, -1)
     for group, material in materials.items():
-        cell_material[cell_tags.find(groups[group][1])] = names.index(material.name)  # type: ignore[attr-defined]
+        cell_material[cell_tags.find(groups[group][1])] = names.index(material.name)
     if (cell_material < 0).any():
         raise ThermalError("cells without a material: every volume group needs one")
     pairs = active_pairs(resistances, set(names))
@@ -167,7 +168,7 @@ def split_operators(
                 )
             )
             area = fem.assemble_scalar(fem.form(one * dS(tag)))
-            areas[pair_name(pair)] = float(area)
+            areas[pair_name(pair)] = float(np.real(area))
 
     stiffness = _summed(k_parts, n_split)
     # M on K's pattern (explicit zeros), so K + s M and M + dt K keep one pattern
@@ -184,7 +185,7 @@ def split_operators(
 
     def split_vector(group: str) -> PETSc.Vec:
         values = functionals[group]
-        m = names.index(materials[group].name)  # type: ignore[attr-defined]
+        m = names.index(materials[group].name)
         nz = np.flatnonzero(values)
         out = np.zeros(n_split)
         np.add.at(out, copy[m][col[nz]], values[nz])

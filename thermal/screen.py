@@ -112,9 +112,7 @@ def screen_device(
     others = sum(system.loads[h].dot(psi) for h in range(len(cells)) if h != c)
     m_theta = system.mass.createVecLeft()
     system.mass.mult(theta, m_theta)
-    tau_nearest = (
-        None if n is None else float(psi_n.dot(m_theta) / system.probes[n].dot(theta))
-    )
+    tau_nearest = None if n is None else float(psi_n.dot(m_theta) / system.probes[n].dot(theta))
     balance = system.heatsink_flux_w(theta)
     return SteadyFigures(
         r_self_k_per_w=float(r_self),
