@@ -71,7 +71,8 @@ def reference_neighbours(rows: int, cols: int) -> tuple[Cell, Cell | None, Cell 
     """The centre cell, a nearest neighbour and a diagonal neighbour of it (None where the
     array has none): the first that exists of (0, +1), (0, -1), (+1, 0), (-1, 0) and of
     (-1, -1), (-1, +1), (+1, -1), (+1, +1). By symmetry any of them gives the same figures
-    in an array symmetric about its centre cell."""
+    in an array symmetric about its centre cell; the x and y neighbours differ when the cell
+    is not square-symmetric (a 100 x 40 nm heater, lines along x: ``column_neighbour``)."""
     centre = centre_cell(rows, cols)
 
     def first(offsets: tuple[tuple[int, int], ...]) -> Cell | None:
@@ -81,6 +82,13 @@ def reference_neighbours(rows: int, cols: int) -> tuple[Cell, Cell | None, Cell 
     nearest = first(((0, 1), (0, -1), (1, 0), (-1, 0)))
     diagonal = first(((-1, -1), (-1, 1), (1, -1), (1, 1)))
     return centre, nearest, diagonal
+
+
+def column_neighbour(rows: int, cols: int) -> Cell | None:
+    """The centre cell's nearest neighbour along y (the next row): (+1, 0), else (-1, 0)."""
+    centre = centre_cell(rows, cols)
+    cells = [centre.moved(1, 0), centre.moved(-1, 0)]
+    return next((c for c in cells if inside(c, rows, cols)), None)
 
 
 def neighbour_kind(d_row: int, d_col: int) -> str:

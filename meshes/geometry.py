@@ -8,6 +8,8 @@ volume group, so the groups tile the domain:
   ``switching_oxide`` (without the filaments), ``top_electrode``, ``ild`` and, for top
   heaters, ``heater_spacer``;
 * per cell (row i, column j): ``heater_r{i}_c{j}`` and ``reram_r{i}_c{j}`` (the filament);
+* with ``[lines]``: ``word_line_r{i}`` and ``heater_lead_r{i}`` (top heaters) or
+  ``heater_lead_c{j}`` (side heaters), metal lines through the whole array;
 * boundary groups ``heatsink`` (z = 0) and ``top`` (z = domain top).
 """
 
@@ -29,6 +31,7 @@ from meshes.spec import (
     domain_half_widths_nm,
     domain_top_nm,
     heater_z_range_nm,
+    line_boxes_nm,
     size_boxes_nm,
 )
 
@@ -60,10 +63,23 @@ def _regions(spec: DeviceSpec) -> list[_Region]:
     )
     heater = h.length_nm * h.width_nm * h.thickness_nm
     spacer = h.length_nm * h.width_nm * h.gap_nm if h.placement == "top" else 0.0
+    ln = spec.lines
+    word = 0.0 if ln.word_material is None else ln.word_width_nm * ln.word_thickness_nm * 2 * hx
+    lead = 0.0
+    if ln.heater_lead_material is not None:
+        across = (
+            2 * hx - a.cols * h.length_nm if h.placement == "top" else 2 * hy - a.rows * h.length_nm
+        )
+        lead = h.width_nm * h.thickness_nm * across
+    n_leads = a.rows if h.placement == "top" else a.cols
     regions = [
         _Region("substrate", s.substrate.material, plan * s.substrate.thickness_nm),
-        _Region("isolation", s.isolation.material, plan * s.isolation.thickness_nm),
-        _Region("ild", s.ild.material, plan * s.ild.thickness_nm - n * (pillar + spacer + heater)),
+        _Region("isolation", s.isolation.material, plan * s.isolation.thickness_nm - a.rows * word),
+        _Region(
+            "ild",
+            s.ild.material,
+            plan * s.ild.thickness_nm - n * (pillar + spacer + heater) - n_leads * lead,
+        ),
         _Region(
             "bottom_electrode",
             s.bottom_electrode.material,
@@ -82,6 +98,13 @@ def _regions(spec: DeviceSpec) -> list[_Region]:
     ]
     if h.placement == "top":
         regions.append(_Region("heater_spacer", h.spacer_material, n * spacer))
+    if ln.word_material is not None:
+        regions += [_Region(f"word_line_r{i}", ln.word_material, word) for i in range(a.rows)]
+    if ln.heater_lead_material is not None:
+        axis = "r" if h.placement == "top" else "c"
+        regions += [
+            _Region(f"heater_lead_{axis}{i}", ln.heater_lead_material, lead) for i in range(n_leads)
+        ]
     return regions
 
 
@@ -110,7 +133,24 @@ def build_geometry(spec: DeviceSpec) -> list[Group]:
 
     add("substrate", occ.addBox(-hx, -hy, 0.0, 2 * hx, 2 * hy, z_iso))
     add("isolation", occ.addBox(-hx, -hy, z_iso, 2 * hx, 2 * hy, z_ild - z_iso))
+    ln = spec.lines
+    if ln.word_material is not None:  # in the top of the isolation, under each row
+        t, w = ln.word_thickness_nm, ln.word_width_nm
+        for row in range(spec.array.rows):
+            cy = cell_centre_nm(spec, row, 0)[1]
+            add(f"word_line_r{row}", occ.addBox(-hx, cy - w / 2, z_ild - t, 2 * hx, w, t))
     add("ild", occ.addBox(-hx, -hy, z_ild, 2 * hx, 2 * hy, z_top - z_ild))
+    if ln.heater_lead_material is not None:  # the heaters' own line; the heaters own their part
+        if h.placement == "top":
+            for row in range(spec.array.rows):
+                cy = cell_centre_nm(spec, row, 0)[1]
+                box = occ.addBox(-hx, cy - h.width_nm / 2, z_h0, 2 * hx, h.width_nm, z_h1 - z_h0)
+                add(f"heater_lead_r{row}", box)
+        else:
+            for col in range(spec.array.cols):
+                x0 = cell_centre_nm(spec, 0, col)[0] + fp / 2 + h.gap_nm
+                box = occ.addBox(x0, -hy, z_h0, h.width_nm, 2 * hy, z_h1 - z_h0)
+                add(f"heater_lead_c{col}", box)
     for cell in array_cells(spec.array.rows, spec.array.cols):
         heater_name, reram_name = cell.heater, cell.reram
         cx, cy = cell_centre_nm(spec, cell.row, cell.col)
@@ -221,7 +261,7 @@ def set_mesh_sizes(spec: DeviceSpec) -> None:
     fields: list[int] = []
     block = array_block_nm(spec)
     bulk = far if block is None else (spec.mesh.bulk_nm or far) / spec.mesh.refine
-    boxes = size_boxes_nm(spec) + ([] if block is None else [block])
+    boxes = size_boxes_nm(spec) + line_boxes_nm(spec) + ([] if block is None else [block])
     for b in boxes:
         # every ramp ends at the bulk size; a cell's ramp keeps its slope (it reaches the far
         # size at the same distance as without a bulk size), and inside the block the block's

@@ -29,11 +29,15 @@ _ROLE_COLOURS = {
     "top_electrode": "#c9a66b",
     "heater_spacer": "#f3e79b",
     "heater": "#d62728",
+    "heater_lead": "#ff9896",
+    "word_line": "#8c564b",
     "reram": "#1f3fbf",
 }
 
 
 def _role(name: str) -> str:
+    if name.startswith(("heater_lead_", "word_line_")):
+        return name.rsplit("_", 1)[0]
     return name.split("_r")[0] if name.startswith(("heater_r", "reram_r")) else name
 
 

@@ -102,6 +102,25 @@ class Array:
 
 
 @dataclass(frozen=True)
+class Lines:
+    """Metal lines that tie the cells together (they carry heat sideways in a real array).
+
+    ``heater_lead_material``: each heater's leads, a line of the heater's cross-section
+    continuing it along its length to the side walls: along x through each row (top heaters,
+    groups ``heater_lead_r{i}``) or along y through each column (side heaters,
+    ``heater_lead_c{j}``); the heater itself stays the only heat source.
+    ``word_material``: a line under each row's bottom electrodes, along x, in the top
+    ``word_thickness_nm`` of the isolation oxide, ``word_width_nm`` wide (``word_line_r{i}``).
+    A field left out (None) leaves that line out.
+    """
+
+    heater_lead_material: str | None = None
+    word_material: str | None = None
+    word_width_nm: float = 60.0
+    word_thickness_nm: float = 30.0
+
+
+@dataclass(frozen=True)
 class MeshSizes:
     """Target element sizes [nm]; all are divided by ``refine`` (2 halves every size).
 
@@ -127,6 +146,7 @@ class DeviceSpec:
     array: Array
     mesh: MeshSizes
     notes: dict[str, str] = field(default_factory=dict)
+    lines: Lines = field(default_factory=Lines)
     interfaces: dict[str, float] = field(default_factory=dict)
     """Thermal boundary (Kapitza) resistance [m^2 K/W] per material pair, keyed "A/B" (order
     free): the temperature jumps by R q across every face where a region of material A
@@ -182,7 +202,9 @@ def _coerce(value: Any, type_name: Any, path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SpecError(f"{path}: expected a number, got {value!r}")
         return float(value)
-    if t == "str" or t.startswith("Literal"):
+    if t == "str | None" and value is None:  # JSON null: the field unset
+        return None
+    if t in ("str", "str | None") or t.startswith("Literal"):
         if not isinstance(value, str):
             raise SpecError(f"{path}: expected a string, got {value!r}")
         return value
@@ -203,6 +225,7 @@ _SUBTABLES: dict[tuple[type, str], type] = {
     (DeviceSpec, "heater"): Heater,
     (DeviceSpec, "array"): Array,
     (DeviceSpec, "mesh"): MeshSizes,
+    (DeviceSpec, "lines"): Lines,
     **{(Stack, f.name): Layer for f in fields(Stack)},
 }
 
@@ -286,6 +309,7 @@ def validate(spec: DeviceSpec) -> None:
                 "(it is the size beyond the array's block)"
             )
     interface_pairs(spec.interfaces)
+    _validate_lines(spec)
 
     if 2 * r.filament_radius_nm >= r.footprint_nm:
         raise SpecError(
@@ -347,6 +371,28 @@ def validate(spec: DeviceSpec) -> None:
         raise SpecError(
             f"stack.ild.thickness_nm: {spec.stack.ild.thickness_nm:g} nm must exceed {need:g} nm "
             "(pillar, spacer and heater must be buried in the ILD)"
+        )
+
+
+def _validate_lines(spec: DeviceSpec) -> None:
+    ln, a = spec.lines, spec.array
+    if ln.heater_lead_material is not None:
+        _material("lines.heater_lead_material", ln.heater_lead_material)
+    if ln.word_material is None:
+        return
+    _material("lines.word_material", ln.word_material)
+    _positive("lines.word_width_nm", ln.word_width_nm)
+    _positive("lines.word_thickness_nm", ln.word_thickness_nm)
+    if ln.word_width_nm >= a.pitch_nm:
+        raise SpecError(
+            f"lines.word_width_nm: {ln.word_width_nm:g} nm must be smaller than array.pitch_nm "
+            f"= {a.pitch_nm:g} nm, or the word lines of neighbouring rows touch"
+        )
+    iso = spec.stack.isolation.thickness_nm
+    if ln.word_thickness_nm >= iso:
+        raise SpecError(
+            f"lines.word_thickness_nm: {ln.word_thickness_nm:g} nm must be thinner than the "
+            f"isolation oxide it sits in (stack.isolation.thickness_nm = {iso:g} nm)"
         )
 
 
@@ -481,6 +527,47 @@ def size_boxes_nm(spec: DeviceSpec) -> list[SizeBox]:
     return boxes
 
 
+def line_boxes_nm(spec: DeviceSpec) -> list[SizeBox]:
+    """One box per metal line (``Lines``) at the size of its thickness (capped by the far
+    size), so a thin line long through coarse regions keeps shapely elements."""
+    ln, s, h, a = spec.lines, spec.stack, spec.heater, spec.array
+    far = spec.mesh.far_nm / spec.mesh.refine
+    hx, hy = domain_half_widths_nm(spec)
+    boxes = []
+    if ln.word_material is not None:
+        z_ild = s.substrate.thickness_nm + s.isolation.thickness_nm
+        size = min(ln.word_thickness_nm / spec.mesh.refine, far)
+        for row in range(a.rows):
+            cy = cell_centre_nm(spec, row, 0)[1]
+            half = ln.word_width_nm / 2
+            boxes.append(
+                SizeBox(
+                    -hx,
+                    hx,
+                    cy - half,
+                    cy + half,
+                    z_ild - ln.word_thickness_nm,
+                    z_ild,
+                    size,
+                    ln.word_thickness_nm,
+                )
+            )
+    if ln.heater_lead_material is not None:
+        z0, z1 = heater_z_range_nm(spec)
+        size = min(h.thickness_nm / spec.mesh.refine, far)
+        for i in range(a.rows if h.placement == "top" else a.cols):
+            if h.placement == "top":
+                cy = cell_centre_nm(spec, i, 0)[1]
+                box = SizeBox(
+                    -hx, hx, cy - h.width_nm / 2, cy + h.width_nm / 2, z0, z1, size, h.thickness_nm
+                )
+            else:
+                x0 = cell_centre_nm(spec, 0, i)[0] + spec.reram.footprint_nm / 2 + h.gap_nm
+                box = SizeBox(x0, x0 + h.width_nm, -hy, hy, z0, z1, size, h.thickness_nm)
+            boxes.append(box)
+    return boxes
+
+
 BULK_GROWTH = 0.4
 """Slope of the element size from ``far_nm`` at the array's block to ``bulk_nm`` beyond it."""
 
@@ -523,6 +610,8 @@ def estimated_tetrahedra(spec: DeviceSpec) -> int:
     boxes = size_boxes_nm(spec)
     for fil, dev in zip(boxes[0::2], boxes[1::2], strict=True):
         total += _box_excess(dev, far, far) + _box_excess(fil, far, dev.size_nm)
+    for line in line_boxes_nm(spec):
+        total += _box_excess(line, far, far)
     return int(TETRAHEDRA_PER_SIZE_CUBED * total)
 
 

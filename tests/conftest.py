@@ -70,6 +70,25 @@ def side_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
     return build(small_spec("side"), tmp_path_factory.mktemp("side") / "dev")
 
 
+def lines_spec(placement: str = "top") -> DeviceSpec:
+    """The small device with Cu heater leads and (top heaters) Cu word lines."""
+    from meshes.spec import Lines
+
+    word = "Cu" if placement == "top" else None
+    lines = Lines(heater_lead_material="Cu", word_material=word)
+    return replace(small_spec(placement), name=f"lines-{placement}", lines=lines)
+
+
+@pytest.fixture(scope="session")
+def lines_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
+    return build(lines_spec("top"), tmp_path_factory.mktemp("lines") / "dev")
+
+
+@pytest.fixture(scope="session")
+def side_lines_device(tmp_path_factory: pytest.TempPathFactory) -> BuiltDevice:
+    return build(lines_spec("side"), tmp_path_factory.mktemp("side_lines") / "dev")
+
+
 @pytest.fixture(scope="session")
 def default_thermal(default_device: BuiltDevice) -> Path:
     """The default device with the thermal stage run on it (serial, in-process)."""

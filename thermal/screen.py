@@ -11,7 +11,8 @@ give, with one Cholesky factorisation and two solves,
 
     R_self       = c_c . theta_c             filament rise per heater watt [K/W]
     heater rise  = b_c . theta_c             the heater's own mean rise per watt [K/W]
-    crosstalk_n  = c_n . theta_c / R_self    the centre heater on a neighbour's filament
+    crosstalk_n  = c_n . theta_c / R_self    the centre heater on a neighbour's filament (along
+                                             x, and along y: ``crosstalk_nearest_column``)
     array sum    = sum_(h != c) b_h . psi_c / R_self
                                              every other heater of the array on the centre
                                              filament (all heaters at equal power)
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from meshes.cells import Cell, array_cells, reference_neighbours
+from meshes.cells import Cell, array_cells, column_neighbour, reference_neighbours
 from meshes.info import read_device
 from meshes.materials import MATERIALS
 from meshes.spec import DeviceSpec, interface_pairs
@@ -54,6 +55,9 @@ class SteadyFigures:
     heater_rise_k_per_w: float
     crosstalk_nearest: float | None
     crosstalk_diagonal: float | None
+    crosstalk_nearest_column: float | None
+    """The nearest neighbour along y (the next row); ``crosstalk_nearest`` is along x when the
+    array has one. Heater leads and word lines run along x, so the two differ."""
     crosstalk_array_sum: float
     tau_mean_self_s: float
     tau_mean_nearest_s: float | None
@@ -119,6 +123,7 @@ def screen_device(
         heater_rise_k_per_w=float(system.loads[c].dot(theta)),
         crosstalk_nearest=crosstalk(nearest),
         crosstalk_diagonal=crosstalk(diagonal),
+        crosstalk_nearest_column=crosstalk(column_neighbour(spec.array.rows, spec.array.cols)),
         crosstalk_array_sum=float(others / r_self),
         tau_mean_self_s=float(psi.dot(m_theta) / r_self),
         tau_mean_nearest_s=tau_nearest,

@@ -115,3 +115,22 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return repr(v)
+
+
+@pytest.mark.parametrize(
+    ("table", "value", "message"),
+    [
+        ("lines", {"heater_lead_material": "Copper"}, r"lines\.heater_lead_material: unknown"),
+        ("lines", {"word_material": "Cu", "word_width_nm": 200.0}, r"lines\.word_width_nm: 200"),
+        ("lines", {"word_material": "Cu", "word_thickness_nm": 100.0}, r"lines\.word_thickness_nm"),
+        ("lines", {"word_material": "Cu", "word_width_nm": -1.0}, r"lines\.word_width_nm: must"),
+        ("lines", {"word_metal": "Cu"}, r"lines\.word_metal: unknown field"),
+        ("mesh", {"bulk_nm": 20.0}, r"mesh\.bulk_nm: 20 nm must be at least mesh\.far_nm"),
+        ("mesh", {"bulk_nm": "big"}, r"mesh\.bulk_nm: expected a number"),
+    ],
+)
+def test_bad_lines_and_bulk_sizes_are_named(table: str, value: dict, message: str) -> None:
+    data = default_dict()
+    data.setdefault(table, {}).update(value)
+    with pytest.raises(SpecError, match=message):
+        spec_from_dict(data)

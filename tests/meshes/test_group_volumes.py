@@ -21,7 +21,10 @@ def polygon_deficit(segments: int) -> float:
     return 1.0 - segments * math.sin(2 * math.pi / segments) / (2 * math.pi)
 
 
-@pytest.mark.parametrize("which", ["default_device", "side_device"])
+DEVICES = ["default_device", "side_device", "lines_device", "side_lines_device"]
+
+
+@pytest.mark.parametrize("which", DEVICES)
 def test_group_volumes_match_nominal(which: str, request: pytest.FixtureRequest) -> None:
     dev = request.getfixturevalue(which)
     tets, tags = dev.tets()
@@ -43,7 +46,7 @@ def test_group_volumes_match_nominal(which: str, request: pytest.FixtureRequest)
             assert abs(rel) < 0.01, (g["name"], rel)
 
 
-@pytest.mark.parametrize("which", ["default_device", "side_device"])
+@pytest.mark.parametrize("which", DEVICES)
 def test_groups_tile_the_domain(which: str, request: pytest.FixtureRequest) -> None:
     dev = request.getfixturevalue(which)
     tets, tags = dev.tets()
@@ -71,3 +74,27 @@ def test_filament_and_oxide_share_exactly_the_oxide_layer(default_device) -> Non
         if n == "switching_oxide" or n.startswith("reram_")
     )
     assert vols[np.isin(tags, layer)].sum() == pytest.approx(nominal, rel=1e-9)
+
+
+def test_metal_lines_are_named_groups_of_their_material(lines_device, side_lines_device) -> None:
+    """Top heaters: a lead per row along x and a word line per row; side heaters: a lead per
+    column along y. Each line spans the domain: its volume is its cross-section times the
+    domain's length, less the heaters it links."""
+    groups = {g["name"]: g for g in lines_device.info["groups"]}
+    spec = lines_device.spec
+    hx, _ = domain_half_widths_nm(spec)
+    word = groups["word_line_r0"]
+    assert word["material"] == "Cu"
+    ln = spec.lines
+    assert word["nominal_volume_m3"] == pytest.approx(
+        ln.word_width_nm * ln.word_thickness_nm * 2 * hx * LENGTH_UNIT_M**3
+    )
+    h = spec.heater
+    lead = groups["heater_lead_r0"]
+    across = 2 * hx - spec.array.cols * h.length_nm
+    assert lead["nominal_volume_m3"] == pytest.approx(
+        h.width_nm * h.thickness_nm * across * LENGTH_UNIT_M**3
+    )
+    side = {g["name"] for g in side_lines_device.info["groups"]}
+    assert {"heater_lead_c0", "heater_lead_c1"} <= side
+    assert not any(n.startswith(("word_line", "heater_lead_r")) for n in side)

@@ -25,6 +25,12 @@ def test_screening_agrees_with_the_full_steady_response(default_thermal: Path) -
     assert figures.r_self_k_per_w == pytest.approx(r[c, c], rel=2e-3)
     assert figures.crosstalk_nearest == pytest.approx(r[n, c] / r[c, c], rel=5e-3)
     assert figures.crosstalk_diagonal == pytest.approx(r[d, c] / r[c, c], rel=5e-3)
+    from meshes.cells import column_neighbour
+
+    y = cells.index(column_neighbour(3, 3))
+    assert figures.crosstalk_nearest_column == pytest.approx(r[y, c] / r[c, c], rel=5e-3)
+    # the heater is 100 nm along x and 40 nm along y: the row neighbour gets more
+    assert figures.crosstalk_nearest > figures.crosstalk_nearest_column
     others = np.delete(r[c], c).sum() / r[c, c]  # every other heater onto the centre filament
     assert figures.crosstalk_array_sum == pytest.approx(others, rel=5e-3)
     assert figures.heatsink_balance == pytest.approx(1.0, abs=5e-3)
@@ -51,7 +57,7 @@ def test_heater_drive_follows_ohms_law() -> None:
     from thermal.screen import SteadyFigures, heater_drive
 
     spec = default_spec()
-    steady = SteadyFigures(8e5, 1.7e6, 0.25, 0.14, 1.5, 5e-9, 7e-9, 1.0, 1000, {})
+    steady = SteadyFigures(8e5, 1.7e6, 0.25, 0.14, 0.24, 1.5, 5e-9, 7e-9, 1.0, 1000, {})
     drive = heater_drive(spec, steady, 100.0)
     power = 100.0 / 8e5
     assert drive["power_for_target_w"] == pytest.approx(power)
