@@ -6,17 +6,18 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devicefit.errors import CardError
-from devicefit.stage import FitConfig, fit_config_from_dict
 from meshes.files import StageError, read_text
 from meshes.spec import DeviceSpec, load_spec
-from snn.agent import AgentConfig, AgentError, agent_config_from_dict
-from snn.stage import SweepConfig, sweep_config_from_dict
-from snn.timit.learner import TimitError
-from snn.timit.sweep import TimitRun, timit_run_from_dict
-from thermal.config import ThermalConfig, thermal_config_from_dict
+
+if TYPE_CHECKING:  # the stages' settings are imported where a whole run config is read, so a
+    # single stage's command (`neohebb thermal`) does not import scipy.optimize and numba
+    from devicefit.stage import FitConfig
+    from snn.agent import AgentConfig
+    from snn.stage import SweepConfig
+    from snn.timit.sweep import TimitRun
+    from thermal.config import ThermalConfig
 
 
 class ConfigError(StageError):
@@ -101,6 +102,10 @@ def device_spec_field(
 
 def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
     """Validate a run-config dict; relative device paths resolve against ``base``."""
+    from snn.agent import agent_config_from_dict
+    from snn.stage import sweep_config_from_dict
+    from thermal.config import thermal_config_from_dict
+
     check_known_keys(data, _TOP_KEYS, ConfigError)
     device = device_spec_field(data, "device_spec", base, ConfigError)
     out_dir = data.get("out_dir", "results/run")
@@ -137,6 +142,9 @@ def config_from_dict(data: dict[str, Any], *, base: Path) -> RunConfig:
 
 def _fit(data: dict[str, Any], base: Path) -> FitConfig:
     """The [fit] table; its errors are already named ``fit.<field>``."""
+    from devicefit.errors import CardError
+    from devicefit.stage import fit_config_from_dict
+
     try:
         return fit_config_from_dict(_table(data, "fit"), base=base)
     except CardError as exc:
@@ -145,6 +153,8 @@ def _fit(data: dict[str, Any], base: Path) -> FitConfig:
 
 def _learning(parse: Any, data: dict[str, Any], name: str) -> Any:
     """Parse a learning-stage table; its errors are prefixed with the table's name."""
+    from snn.agent import AgentError
+
     try:
         return parse(_table(data, name))
     except AgentError as exc:
@@ -153,6 +163,9 @@ def _learning(parse: Any, data: dict[str, Any], name: str) -> Any:
 
 def _timit(data: dict[str, Any], base: Path) -> TimitRun:
     """The [timit] table (a bit sweep on a TIMIT-format corpus; disabled by default)."""
+    from snn.timit.learner import TimitError
+    from snn.timit.sweep import timit_run_from_dict
+
     try:
         return timit_run_from_dict(_table(data, "timit"), base)
     except TimitError as exc:

@@ -12,6 +12,9 @@ A study file (TOML)::
     "stack.isolation.thickness_nm" = [30, 100, 300]
     [thermal]                   # optional: as in a run configuration
     [fit]                       # optional: as in a run configuration
+    [learning]                  # optional (needs full): the maze on each design's card
+    seeds = [0, 1, 2]           #   one run per seed; the rest as [maze] of a run configuration
+    episodes = 300              #   (backend "thermal" unless given)
 
 Every design is built and validated before anything is meshed; a bad one is refused with its
 number, its values and the field. Each design is keyed by a hash of its spec, the settings
@@ -54,8 +57,9 @@ from meshes.spec import DeviceSpec, SpecError, spec_from_dict
 STUDY_VERSION = 1
 DESIGN_MODES = ("grid", "points")
 KNOWN_KEYS = frozenset(
-    {"base", "design", "full", "target_rise_k", "axes", "points", "thermal", "fit"}
+    {"base", "design", "full", "target_rise_k", "axes", "points", "thermal", "fit", "learning"}
 )
+DEFAULT_LEARNING_SEEDS = (0, 1, 2)
 
 
 class StudyError(StageError):
@@ -81,15 +85,19 @@ class Study:
     target_rise_k: float = 100.0
     thermal: dict[str, Any] = field(default_factory=dict)
     fit: dict[str, Any] = field(default_factory=dict)
+    learning: dict[str, Any] | None = None  # the [learning] table, seeds resolved; None: none
 
     def settings(self) -> dict[str, Any]:
         """What a design's figures depend on besides its spec."""
-        return {
+        out = {
             "full": self.full,
             "target_rise_k": self.target_rise_k,
             "thermal": self.thermal,
             "fit": self.fit,
         }
+        if self.learning is not None:  # (absent, so studies without it keep their keys)
+            out["learning"] = self.learning
+        return out
 
 
 def load_study(path: str | Path) -> Study:
@@ -122,6 +130,7 @@ def study_from_dict(data: dict[str, Any], *, base_dir: Path = Path()) -> Study:
         if not isinstance(data.get(table, {}), dict):
             raise StudyError(f"{table}: expected a table")
     _check_settings(data.get("thermal", {}), data.get("fit", {}))
+    learning = _learning_table(data.get("learning"), full)
     points = _points(data, mode)
     axes = tuple(dict.fromkeys(k for p in points for k in p))
     base_dict = base.to_dict()
@@ -129,8 +138,46 @@ def study_from_dict(data: dict[str, Any], *, base_dir: Path = Path()) -> Study:
         Design(i, values, _design_spec(base_dict, values, i)) for i, values in enumerate(points)
     )
     return Study(
-        designs, axes, full, float(target), dict(data.get("thermal", {})), dict(data.get("fit", {}))
+        designs,
+        axes,
+        full,
+        float(target),
+        dict(data.get("thermal", {})),
+        dict(data.get("fit", {})),
+        learning,
     )
+
+
+def _learning_table(table: Any, full: bool) -> dict[str, Any] | None:
+    """The checked [learning] table with its seeds as a list (None when absent)."""
+    from snn.agent import AgentError, agent_config_from_dict
+
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise StudyError("learning: expected a table")
+    if not full:
+        raise StudyError("learning: needs full = true (the maze runs on each design's card)")
+    out = dict(table)
+    seeds = out.pop("seeds", list(DEFAULT_LEARNING_SEEDS))
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seeds = list(range(seeds))
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds)
+    ):
+        raise StudyError(
+            f"learning.seeds: a count or a non-empty list of integers >= 0, got {seeds!r}"
+        )
+    if "seed" in out:
+        raise StudyError("learning.seed: give learning.seeds (one run per seed)")
+    out.setdefault("backend", "thermal")
+    try:
+        agent_config_from_dict(out)
+    except AgentError as exc:
+        raise StudyError(f"learning.{exc}") from exc
+    return {**out, "seeds": seeds}
 
 
 def _check_settings(thermal: dict[str, Any], fit: dict[str, Any]) -> None:
@@ -267,6 +314,10 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
         card = read_card(out / "model_card.json")
         net, d = card.thermal.network, card.derived
         c = list(net.heaters).index(d.cell)
+        if settings.get("learning") is not None:
+            t = time.perf_counter()
+            figures.update(_learning_figures(card, settings["learning"]))
+            seconds["learning"] = time.perf_counter() - t
         figures.update(
             tau_dominant_s=d.dominant_tau_s[0],
             tau_mean_card_s=mean_rise_time_s(net.tau_s, net.residues_k_per_w[c, c]),
@@ -275,6 +326,31 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
         )
     figures["seconds"] = seconds
     return figures
+
+
+def _learning_figures(card: Any, table: dict[str, Any]) -> dict[str, Any]:
+    """The maze on the design's card, one run per seed: the share that reached the criterion,
+    the median episodes to it (a run that never reached it counts as the episode budget:
+    censored, so the median is an upper bound where fewer than half reached it), the mean
+    final success rate and energy per synapse update."""
+    import dataclasses
+
+    import numpy as np
+
+    from snn.agent import agent_config_from_dict, run_agent
+
+    settings = {k: v for k, v in table.items() if k != "seeds"}
+    base = agent_config_from_dict(settings)
+    runs = [run_agent(dataclasses.replace(base, seed=seed), card) for seed in table["seeds"]]
+    reached = [r.episodes_to_criterion for r in runs]
+    censored = [base.episodes if e is None else e for e in reached]
+    energy = [r.energy_per_synapse_update_j for r in runs if r.energy_per_synapse_update_j]
+    return {
+        "learning_reached_fraction": float(np.mean([e is not None for e in reached])),
+        "learning_episodes_median": float(np.median(censored)),
+        "learning_final_success": float(np.mean([r.final_success_rate for r in runs])),
+        "learning_energy_per_synapse_update_j": float(np.mean(energy)) if energy else None,
+    }
 
 
 # --- the study ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ FIGURES = (
     ("power_for_target_w", "heater power for the target rise [µW]", 1e6),
     ("current_density_a_per_m2", "heater current density [MA/cm²]", 1e-10),
     ("tau_mean_s", "mean rise time τ [ns]", 1e9),
+    ("learning_episodes_median", "maze: median episodes to criterion", 1.0),
 )
 
 

@@ -81,50 +81,45 @@ def plot_impedance(
     plt.close(fig)
 
 
-def plot_temperature_map(
-    system: Any, field: Any, y_m: float, png: Path, *, title: str, resolution: int = 400
-) -> None:
-    """Section of a dof field on the plane y = y_m, sampled on a grid (collective; rank 0 draws)."""
-    import dolfinx.geometry
+def plot_temperature_map(system: Any, field: Any, y_m: float, png: Path, *, title: str) -> None:
+    """Section of a dof field on the plane y = y_m (collective; rank 0 draws).
+
+    The plane cuts each tetrahedron it crosses in a triangle or a quadrilateral whose corners
+    lie on the cut edges, where the field is the linear interpolant of the edge's two vertex
+    values: the exact section of a P1 field (the vertex values of a P2 one), drawn as a
+    triangulation; no point location."""
+    from mpi4py import MPI
+
+    import matplotlib.tri as mtri
 
     mesh = system.domain.mesh
     comm = mesh.comm
-    x = mesh.geometry.x
-    lo = np.min(comm.allgather(x.min(axis=0)), axis=0)
-    hi = np.max(comm.allgather(x.max(axis=0)), axis=0)
-    nx = resolution
-    nz = max(2, int(resolution * (hi[2] - lo[2]) / (hi[0] - lo[0])))
-    xs = np.linspace(lo[0], hi[0], nx)
-    zs = np.linspace(lo[2], hi[2], nz)
-    gx, gz = np.meshgrid(xs, zs)
-    points = np.column_stack([gx.ravel(), np.full(gx.size, y_m), gz.ravel()])
-    tree = dolfinx.geometry.bb_tree(mesh, mesh.topology.dim)
-    candidates = dolfinx.geometry.compute_collisions_points(tree, points)
-    colliding = dolfinx.geometry.compute_colliding_cells(mesh, candidates, points)
-    offsets = colliding.offsets
-    has = np.diff(offsets) > 0
-    idx = np.flatnonzero(has)
-    cells = colliding.array[offsets[idx]]
     func = system.function_from(field)
-    values = np.full(len(points), np.nan)
-    if len(idx):
-        values[idx] = func.eval(points[idx], cells).ravel()
-    gathered = comm.gather(values, root=0)
+    n_cells = mesh.topology.index_map(3).size_local
+    corners = mesh.geometry.x[mesh.geometry.dofmap[:n_cells]]  # [cell, 4, 3]
+    values = func.x.array[func.function_space.dofmap.list[:n_cells, :4]]  # vertex dofs
+    width = float(np.ptp(mesh.geometry.x[:, 0])) if len(mesh.geometry.x) else 1.0
+    y_cut = y_m + 1e-7 * comm.allreduce(width, op=MPI.MAX)  # off any vertex plane
+    points, vals, triangles = _plane_section(corners, values, y_cut)
+    gathered = comm.gather((points, vals, triangles), root=0)
     if comm.rank != 0:
         return
     assert gathered is not None
-    merged = np.nanmax(np.vstack(gathered), axis=0).reshape(nz, nx)
-    nm = 1e9
-    fig, ax = plt.subplots(figsize=(10, 10 * (hi[2] - lo[2]) / (hi[0] - lo[0]) + 1.2))
-    im = ax.imshow(
-        merged,
-        origin="lower",
-        cmap="inferno",
-        aspect="equal",
-        extent=(lo[0] * nm, hi[0] * nm, lo[2] * nm, hi[2] * nm),
-    )
-    levels = np.nanmax(merged) * np.array([0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8])
-    ax.contour(xs * nm, zs * nm, merged, levels=levels, colors="white", linewidths=0.6)
+    offset, tris = 0, []
+    for pts, _, tri in gathered:
+        tris.append(tri + offset)
+        offset += len(pts)
+    xz = np.concatenate([g[0] for g in gathered])
+    val = np.concatenate([g[1] for g in gathered])
+    triangulation = mtri.Triangulation(xz[:, 0] * 1e9, xz[:, 1] * 1e9, np.concatenate(tris))
+    lo, hi = xz.min(axis=0), xz.max(axis=0)
+    fig, ax = plt.subplots(figsize=(10, 10 * (hi[1] - lo[1]) / (hi[0] - lo[0]) + 1.2))
+    im = ax.tripcolor(triangulation, val, shading="gouraud", cmap="inferno")
+    levels = val.max() * np.array([0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8])
+    ax.tricontour(triangulation, val, levels=levels, colors="white", linewidths=0.6)
+    ax.set_aspect("equal")
+    ax.set_xlim(lo[0] * 1e9, hi[0] * 1e9)
+    ax.set_ylim(lo[1] * 1e9, hi[1] * 1e9)
     ax.set_xlabel("x [nm]")
     ax.set_ylabel("z [nm] (heatsink at z = 0)")
     ax.set_title(title, fontsize=10)
@@ -132,3 +127,53 @@ def plot_temperature_map(
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+def _plane_section(
+    corners: np.ndarray, values: np.ndarray, y_cut: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The section of tetrahedra [cell, 4, 3] carrying vertex values [cell, 4] by the plane
+    y = y_cut: points (x, z) [n, 2], values [n] and triangles [m, 3] (vectorised over cells).
+
+    A tetrahedron with one vertex alone on its side is cut in a triangle (on the 3 edges from
+    that vertex); one with two on each side in a quadrilateral, whose corners in cyclic order
+    lie on the edges p-r, p-s, q-s, q-r (p, q above, r, s below): two triangles."""
+    side = corners[:, :, 1] >= y_cut  # [cell, 4]
+    above = side.sum(axis=1)
+    order = np.argsort(~side, axis=1, kind="stable")  # the vertices above first
+
+    def crossing(cells: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Points (x, z) and values where edge (a, b) of each cell meets the plane."""
+        pa, pb = corners[cells, a], corners[cells, b]
+        t = (y_cut - pa[:, 1]) / (pb[:, 1] - pa[:, 1])
+        point = pa + t[:, None] * (pb - pa)
+        va, vb = values[cells, a], values[cells, b]
+        return point[:, [0, 2]], va + t * (vb - va)
+
+    pieces: list[tuple[list[tuple[np.ndarray, ...]], list[tuple[int, int, int]]]] = []
+    lone_above = np.flatnonzero(above == 1)
+    lone_below = np.flatnonzero(above == 3)
+    two_two = np.flatnonzero(above == 2)
+    if len(lone_above):
+        c, o = lone_above, order[lone_above]
+        pieces.append(([crossing(c, o[:, 0], o[:, k]) for k in (1, 2, 3)], [(0, 1, 2)]))
+    if len(lone_below):
+        c, o = lone_below, order[lone_below]
+        pieces.append(([crossing(c, o[:, 3], o[:, k]) for k in (0, 1, 2)], [(0, 1, 2)]))
+    if len(two_two):
+        c, o = two_two, order[two_two]
+        p, q, r, s = (o[:, k] for k in range(4))
+        corners_pq = [crossing(c, p, r), crossing(c, p, s), crossing(c, q, s), crossing(c, q, r)]
+        pieces.append((corners_pq, [(0, 1, 2), (0, 2, 3)]))
+    points, vals, triangles, count = [], [], [], 0
+    for cuts, local in pieces:
+        n = len(cuts[0][1])
+        for point, value in cuts:
+            points.append(point)
+            vals.append(value)
+        for i, j, k in local:
+            triangles.append(count + np.column_stack([i * n, j * n, k * n]) + np.arange(n)[:, None])
+        count += len(cuts) * n
+    if not points:
+        return np.empty((0, 2)), np.empty(0), np.empty((0, 3), dtype=np.int64)
+    return np.concatenate(points), np.concatenate(vals), np.concatenate(triangles)

@@ -32,6 +32,7 @@ from thermal.fe import (
     HeatSystem,
     assemble_device,
     solver_settings,
+    steady_from_fields,
     steady_state,
 )
 from thermal.interfaces import pair_name
@@ -200,7 +201,15 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
             f"{mor_error:.2g} of R_self (above {MAX_MOR_ERROR:g}); raise shifts_per_decade "
             f"({cfg.shifts_per_decade:g})"
         )
-    r_exact, steady_fields, balance = steady_state(system)
+    if reduced.steady_columns is not None:  # the s = 0 solves of the reduction: K^-1 b exactly
+        fields = []
+        for column in reduced.steady_columns.T:
+            vec = system.stiffness.createVecRight()
+            vec.setArray(np.ascontiguousarray(column))  # type: ignore[arg-type]  # stubs: Sequence
+            fields.append(vec)
+        r_exact, steady_fields, balance = steady_from_fields(system, fields)
+    else:
+        r_exact, steady_fields, balance = steady_state(system)
     return _Solution(
         system,
         reduced,

@@ -111,6 +111,23 @@ def reference(system: HeatSystem, heater: int, times: np.ndarray, sub: int) -> n
     return rises[sub::sub]
 
 
+def whole_command(plots: bool) -> float:
+    """Wall time of `neohebb thermal DIR` as a user runs it (a fresh process: imports, mesh
+    reading, solve, steady check, field file, plots) on a freshly meshed default device."""
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cli = [sys.executable, "-m", "neohebb.cli"]
+        subprocess.run(
+            [*cli, "mesh", "--out", tmp, "--no-picture"], check=True, capture_output=True
+        )
+        start = time.perf_counter()
+        extra = [] if plots else ["--no-plots"]
+        subprocess.run([*cli, "thermal", tmp, "--quiet", *extra], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,6 +162,7 @@ def main() -> None:
     t_tutorial_all = t_tutorial * len(heaters) / n_tut
     assert z_tutorial_centre is not None
 
+    command_s = {plots: whole_command(plots) for plots in (True, False)}
     coarse = reference(system, centre, times, 40)
     fine = reference(system, centre, times, 80)
     z_ref = 2 * fine - coarse
@@ -161,6 +179,9 @@ def main() -> None:
         "tutorial_heaters_run": n_tut,
         "tutorial_s_all_heaters": t_tutorial_all,
         "speedup": t_tutorial_all / t_project,
+        "command_s": command_s[True],
+        "command_no_plots_s": command_s[False],
+        "command_speedup": t_tutorial_all / command_s[True],
         "project_max_err_rel_rself": err_project,
         "tutorial_max_err_rel_rself": err_tutorial,
         "reference_richardson_correction_rel_rself": err_ref,
@@ -181,6 +202,11 @@ def main() -> None:
     print(
         f"speed-up: {figures['speedup']:.1f}x   (reference: BE 80 sub-steps/interval, "
         f"Richardson; its own correction {err_ref:.1e})"
+    )
+    print(
+        f"whole command `neohebb thermal DIR`: {command_s[True]:.1f} s "
+        f"({figures['command_speedup']:.1f}x the tutorial loop); --no-plots "
+        f"{command_s[False]:.1f} s"
     )
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")

@@ -46,6 +46,10 @@ def write_study(path: Path, text: str) -> Path:
             "design 0 (interfaces.TiN/SiO3=5e-09): interfaces.TiN/SiO3: unknown material",
         ),
         ({"axes": {"interfaces.TiN/SiO2.x": [1]}}, "interfaces.TiN/SiO2: not a field"),
+        ({"axes": COARSE, "full": False, "learning": {}}, "learning: needs full = true"),
+        ({"axes": COARSE, "learning": {"episodez": 3}}, "learning.episodez: unknown field"),
+        ({"axes": COARSE, "learning": {"seeds": [0, -1]}}, "learning.seeds: a count or"),
+        ({"axes": COARSE, "learning": {"seed": 4}}, "learning.seed: give learning.seeds"),
     ],
 )
 def test_bad_studies_are_refused_naming_the_design_and_field(
@@ -150,7 +154,9 @@ def test_a_failing_design_is_recorded_and_the_study_goes_on(
 
     monkeypatch.setattr(study_module, "_figures", flaky)
     study = write_study(
-        tmp_path / "s.toml", '[axes]\n"array.pitch_nm" = [200, 300]\n"mesh.refine" = [0.5]\n'
+        tmp_path / "s.toml",
+        '[axes]\n"array.pitch_nm" = [200, 300]\n"mesh.refine" = [0.5]\n'
+        "[learning]\nseeds = 2\nepisodes = 25\nmax_steps = 30\n",
     )
     out = tmp_path / "out"
     assert main(["study", str(study), "--out", str(out), "--workers", "1", "--quiet"]) == 1
@@ -163,6 +169,11 @@ def test_a_failing_design_is_recorded_and_the_study_goes_on(
     assert 1e-10 < ok["tau_mean_s"] < 1e-7 and ok["tau_dominant_s"] > 0
     assert ok["tau_mean_card_s"] == pytest.approx(ok["tau_mean_s"], rel=0.05)
     assert ok["energy_per_kelvin_j"] > 0 and ok["fit_max_rel_error"] < 0.02
+    # learning: two thermal maze runs on the design's card (25 episodes: a censored median)
+    assert ok["learning_reached_fraction"] in (0.0, 0.5, 1.0)
+    assert 20 <= ok["learning_episodes_median"] <= 25
+    assert 0.0 <= ok["learning_final_success"] <= 1.0
+    assert ok["learning_energy_per_synapse_update_j"] > 0
     assert (out / "designs" / ok["key"] / "model_card.json").is_file()
     assert not (out / "designs" / failed["key"] / "design.json").exists()
     monkeypatch.setattr(study_module, "_figures", real)
