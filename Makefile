@@ -7,17 +7,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= results/demo
 STUDY_DIR ?= results/study-demo
+ENV_STUDY_DIR ?= results/study-environment
 TIMIT_CORPUS ?= data/timit-synth
 FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
 	@echo "make test       set up, then lint + type-check + the test suite (slow tests excluded)"
 	@echo "make test-slow  only the slow physics runs (refined meshes)"
 	@echo "make study-demo set up, then the demo co-design study (12 designs, about 6 min) -> $(STUDY_DIR)"
+	@echo "make study-environment  the default stack in a um box, one environment change at a"
+	@echo "                   time, with the maze on each card (8 designs, about 25 min) -> $(ENV_STUDY_DIR)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
 	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
 	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
@@ -38,6 +41,10 @@ demo: $(STAMP)
 study-demo: $(STAMP)
 	$(VENV)/bin/neohebb study neohebb/demo_study.toml --out $(STUDY_DIR)
 	@echo "study results: $(STUDY_DIR)/ (study.csv, pareto.png, figures.png)"
+
+study-environment: $(STAMP)
+	$(VENV)/bin/neohebb study neohebb/environment_study.toml --out $(ENV_STUDY_DIR)
+	@echo "study results: $(ENV_STUDY_DIR)/ (study.csv, pareto.png, figures.png)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -188,6 +188,19 @@ def test_the_demo_study_file_holds_twelve_valid_designs() -> None:
     assert {d.spec.array.pitch_nm for d in study.designs} == {200, 250, 300, 400}
 
 
+def test_the_environment_study_changes_one_thing_at_a_time_in_a_um_box() -> None:
+    from neohebb.study import load_study
+
+    root = Path(__file__).resolve().parents[2]
+    study = load_study(root / "neohebb" / "environment_study.toml")
+    base = study.designs[0].spec
+    assert base.stack.substrate.thickness_nm == 1000 and base.array.margin_nm == 1000
+    assert base.mesh.bulk_nm == 400 and study.learning is not None
+    assert len(study.designs) == 8
+    for design in study.designs[1:]:
+        assert design.spec != base and len(design.values) >= 1
+
+
 def test_equal_designs_are_evaluated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import neohebb.study as study_module
 
