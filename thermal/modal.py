@@ -137,6 +137,19 @@ class ModalModel:
         )
         return out
 
+    def filament_sources(self) -> ModalModel:
+        """The same modes driven by power in the probed regions themselves: a filament's load
+        b_f (one watt spread over its volume) equals its probe row c_f, so the input matrix is
+        C^T and Z_fil[t, p, f] is the filament self-heating (f = p) and its reach to the other
+        filaments. Symmetric: R_fil = C K^-1 C^T."""
+        return ModalModel(
+            self.rate_per_s,
+            self.output_matrix.T.copy(),
+            self.output_matrix,
+            self.probes,
+            self.probes,
+        )
+
     def network(self) -> FosterNetwork:
         """The Foster form: tau_k = 1 / lambda_k, R_phk = c_pk b_kh / lambda_k, tau ascending."""
         order = np.argsort(-self.rate_per_s)

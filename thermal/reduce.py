@@ -41,8 +41,8 @@ class ReducedSystem:
     template: PETSc.Vec  # a vector of the system's layout
     model_half: ModalModel  # built from every other shift only: a reduction-error estimate
     steady_columns: np.ndarray | None = None
-    """K^-1 b_h for every heater [owned dofs, heater] (the s = 0 solves), when s = 0 was a
-    shift: the exact steady fields, at no extra cost."""
+    """K^-1 b_h for every heater, then K^-1 c_p for every probe [owned dofs, heater + probe]
+    (the s = 0 solves), when s = 0 was a shift: the exact steady fields, at no extra cost."""
 
     def field(self, modal_state: np.ndarray) -> PETSc.Vec:
         """FE dof vector V phi y for a modal state y (collective)."""
@@ -77,7 +77,7 @@ def reduce_system(
         ksp.matSolve(rhs, solutions)  # every right-hand side in one multi-RHS MUMPS solve
         solved = solutions.getDenseArray(readonly=True).copy()
         if shifts[order[count]] == 0.0:
-            steady = solved[:, : len(system.loads)].copy()
+            steady = solved
         basis_cols.extend(solved)
         if count == (len(shifts) + 1) // 2 - 1:
             n_half = basis_cols.size

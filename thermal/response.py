@@ -4,7 +4,9 @@ checked by ``read_response`` (numpy only: ``devicefit`` uses it where dolfinx is
 response.npz: ``t`` [s], ``Z`` [t, probe, heater] [K/W], ``R`` [probe, heater] [K/W],
 ``probes``, ``heaters`` (group names, row-major cells), and the reduced modal model
 (``rate_per_s``, ``input_matrix``, ``output_matrix``; ``thermal.modal.ModalModel``);
-optionally ``R_nonlinear``. thermal.json (schema 2): settings, materials, boundary
+``Z_filament`` [t, probe, filament] and ``R_filament`` (the filaments as sources: their own
+pulse heating; absent in responses written before 2026-11-26); optionally ``R_nonlinear``.
+thermal.json (schema 2): settings, materials, boundary
 conditions, solver, checks, the array geometry (``array``: rows, cols, pitch_m, boundary),
 the ambient temperature (``t_ambient_k``) and the stage record (inputs: device.json and device.msh).
 """
@@ -50,6 +52,8 @@ class Response:
     info: dict[str, Any]  # thermal.json as written (settings, solver, checks: provenance)
     json_sha256: str
     npz_sha256: str
+    z_filament_k_per_w: np.ndarray | None = None  # [t, probe, filament]: filaments as sources
+    r_filament_k_per_w: np.ndarray | None = None  # [probe, filament]
 
 
 def read_response(directory: str | Path, error: type[StageError] = StageError) -> Response:
@@ -108,6 +112,11 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
         modal = ModalModel.from_arrays(arrays)
     except (TypeError, ValueError) as exc:
         raise error(f"{npz_path}: modal model unreadable ({exc})") from None
+    z_fil = r_fil = None
+    if "Z_filament" in arrays:
+        z_fil, r_fil = (np.asarray(arrays[k], dtype=float) for k in ("Z_filament", "R_filament"))
+        if z_fil.shape != z.shape or r_fil.shape != r.shape or not np.all(np.isfinite(z_fil)):
+            raise error(f"{npz_path}: Z_filament / R_filament do not match Z / R")
     return Response(
         ddir,
         t,
@@ -121,6 +130,8 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
         info,
         sha256_file(info_path),
         sha256_file(npz_path),
+        z_fil,
+        r_fil,
     )
 
 

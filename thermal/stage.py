@@ -36,7 +36,7 @@ from thermal.fe import (
     steady_state,
 )
 from thermal.interfaces import pair_name
-from thermal.modal import FosterNetwork
+from thermal.modal import FosterNetwork, mean_rise_time_s
 from thermal.reduce import ReducedSystem, reduce_system
 from thermal.response import RESPONSE_VERSION
 
@@ -86,6 +86,38 @@ class _Solution:
     nonlinear: tuple[np.ndarray, list[int]] | None
     shifts: np.ndarray
     timing_s: dict[str, float]
+    filament: FilamentResponse
+
+
+@dataclass
+class FilamentResponse:
+    """The filaments as heat sources (their own programming pulse): Z[t, probe, filament],
+    R[probe, filament] [K/W], and R's relative mismatch against the exact C K^-1 C^T."""
+
+    z: np.ndarray
+    r: np.ndarray
+    steady_mismatch: float
+    tau_mean_s: np.ndarray  # mean time constant of each filament's own response [filament]
+
+
+def _filament_sources(
+    system: HeatSystem, reduced: ReducedSystem, times: np.ndarray
+) -> FilamentResponse:
+    """The reduced model driven by power in the filaments (``ModalModel.filament_sources``):
+    no new solves, as the basis already spans K_s^-1 c for every probe. The exact steady
+    matrix C K^-1 C^T comes from the s = 0 probe solves."""
+    network = reduced.model.filament_sources().network()
+    z, r = network.step_response(times), network.steady_k_per_w()
+    mismatch = float("nan")
+    if reduced.steady_columns is not None:
+        psi = reduced.steady_columns[:, len(system.loads) :]  # K^-1 c_f, owned rows
+        rows = np.column_stack([c.getArray(readonly=True) for c in system.probes])
+        exact = system.comm.allreduce(rows.T @ psi, op=MPI.SUM)
+        mismatch = float(np.max(np.abs(exact - r)) / np.max(np.abs(exact)))
+    tau_mean = np.array(
+        [mean_rise_time_s(network.tau_s, network.residues_k_per_w[f, f]) for f in range(len(r))]
+    )
+    return FilamentResponse(z, r, mismatch, tau_mean)
 
 
 def run_thermal(
@@ -201,9 +233,10 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
             f"{mor_error:.2g} of R_self (above {MAX_MOR_ERROR:g}); raise shifts_per_decade "
             f"({cfg.shifts_per_decade:g})"
         )
+    filament = _filament_sources(system, reduced, setup.times)
     if reduced.steady_columns is not None:  # the s = 0 solves of the reduction: K^-1 b exactly
         fields = []
-        for column in reduced.steady_columns.T:
+        for column in reduced.steady_columns[:, : len(system.loads)].T:
             vec = system.stiffness.createVecRight()
             vec.setArray(np.ascontiguousarray(column))  # type: ignore[arg-type]  # stubs: Sequence
             fields.append(vec)
@@ -223,6 +256,7 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
         _nonlinear(system, cfg) if cfg.nonlinear_power_w else None,
         shifts,
         {"assemble": assembled - clock, "reduce": reduced_at - assembled},
+        filament,
     )
 
 
@@ -302,6 +336,8 @@ def _write_rank0(
         "input_matrix": model.input_matrix,
         "output_matrix": model.output_matrix,
     }
+    arrays["Z_filament"] = solution.filament.z
+    arrays["R_filament"] = solution.filament.r
     if solution.nonlinear is not None:
         arrays["R_nonlinear"] = solution.nonlinear[0]
     np.savez(scratch / "response.npz", **arrays)  # type: ignore[arg-type]
@@ -388,6 +424,13 @@ def _thermal_json(
             "mor_rel_error_estimate": solution.mor_error,
             "steady_rel_mismatch": solution.steady_mismatch,
             "mpi_ranks": solution.system.comm.size,
+        },
+        "filament_sources": {
+            "meaning": "Z_filament[t, probe, filament], R_filament: one watt spread over a "
+            "filament (its own programming pulse), seen by every filament",
+            "R_self_k_per_w": float(solution.filament.r[centre, centre]),
+            "steady_rel_mismatch": solution.filament.steady_mismatch,
+            "tau_mean_self_s": float(solution.filament.tau_mean_s[centre]),
         },
         "energy_balance": {
             "heatsink_flux_over_power": dict(zip(setup.heaters, solution.balance, strict=True))

@@ -149,3 +149,26 @@ def test_figures_and_poles_converge_with_order(default_device: BuiltDevice, tmp_
     orders = np.polyfit(np.log(1 / factors[:-1]), np.log(changes), 1)[0]
     assert np.all(orders >= 1.0), (values, orders)
     assert np.all(np.abs(values[-1] / values[-2] - 1) < 0.01), values
+
+
+def test_filaments_as_sources(default_thermal: Path) -> None:
+    """Power put in a filament (its own programming pulse): R_fil = C K^-1 C^T is symmetric
+    (reciprocity) and exact; the self term is 1e6-1e7 K/W (docs/architecture.md: ~6e6) and
+    several times the heater's R_self; the filament's own heat rises within a fraction of a
+    nanosecond (it fades within ~250 ps, Schoen, Menzel et al., IEEE EDL 2025), far faster
+    than the heater's; Z is a positive, non-decreasing step response; the neighbours feel
+    little of it."""
+    data, info = load(default_thermal)
+    z, r, t = data["Z_filament"], data["R_filament"], data["t"]
+    assert r == pytest.approx(r.T, rel=1e-10)
+    assert info["filament_sources"]["steady_rel_mismatch"] < 1e-8
+    c = 4
+    assert 1e6 < r[c, c] < 1e7
+    assert r[c, c] > 3 * data["R"][c, c]
+    half_self = np.interp(0.5, z[:, c, c] / r[c, c], t)
+    half_heater = np.interp(0.5, data["Z"][:, c, c] / data["R"][c, c], t)
+    assert half_self < 0.25e-9 and half_self < 0.1 * half_heater
+    scale = np.diag(r)[None, None, :]
+    assert (z / scale).min() >= -1e-6 and (np.diff(z, axis=0) / scale).min() >= -1e-6
+    assert r[3, c] < 0.1 * r[c, c]
+    assert info["filament_sources"]["R_self_k_per_w"] == pytest.approx(r[c, c])
