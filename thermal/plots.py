@@ -96,7 +96,7 @@ def plot_temperature_map(system: Any, field: Any, y_m: float, png: Path, *, titl
     comm = mesh.comm
     func = system.function_from(field)
     n_cells = mesh.topology.index_map(3).size_local
-    corners = mesh.geometry.x[mesh.geometry.dofmap[:n_cells]]  # [cell, 4, 3]
+    corners = mesh.geometry.x[mesh.geometry.dofmaps[0][:n_cells]]  # [cell, 4, 3]
     values = func.x.array[func.function_space.dofmap.list[:n_cells, :4]]  # vertex dofs
     width = float(np.ptp(mesh.geometry.x[:, 0])) if len(mesh.geometry.x) else 1.0
     y_cut = y_m + 1e-7 * comm.allreduce(width, op=MPI.MAX)  # off any vertex plane
