@@ -110,6 +110,26 @@ class Variability:
 
 
 @dataclass(frozen=True)
+class HeaterFigures:
+    """The centre heater driven at ``power_w`` (``thermal.heater.operating_point``): its
+    resistance at temperature, drive, mean and hottest-point temperature, and the limits of its
+    film with a warning for each one crossed."""
+
+    material: str
+    power_w: float
+    resistance_ohm: float
+    current_a: float
+    current_density_a_per_m2: float
+    voltage_v: float
+    mean_temperature_k: float
+    peak_temperature_k: float
+    current_density_limit_a_per_m2: float | None
+    max_temperature_k: float | None
+    warnings: tuple[str, ...]
+    limits_source: str
+
+
+@dataclass(frozen=True)
 class DerivedFigures:
     """Figures a designer asks for, of the centre cell (``devicefit.stage.derived_figures``);
     a crosstalk figure is None where the array has no such neighbour."""
@@ -124,13 +144,17 @@ class DerivedFigures:
     energy_per_update_j: float
     crosstalk_nearest: float | None = None
     crosstalk_diagonal: float | None = None
+    heater: HeaterFigures | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             k: list(v) if isinstance(v, tuple) else v
             for k, v in asdict(self).items()
-            if v is not None
+            if v is not None and k != "heater"
         }
+        if self.heater is not None:
+            out["heater"] = {**asdict(self.heater), "warnings": list(self.heater.warnings)}
+        return out
 
 
 @dataclass(frozen=True)
@@ -370,7 +394,12 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
 
 
 def _derived(data: dict[str, Any]) -> DerivedFigures:
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "heater"
+    }
+    heater = data.get("heater")
+    if heater is not None:
+        values["heater"] = HeaterFigures(**{**heater, "warnings": tuple(heater["warnings"])})
     return DerivedFigures(**values)
 
 

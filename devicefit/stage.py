@@ -9,6 +9,7 @@ variability parameters. Numpy/scipy only: runs where dolfinx is not installed. S
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from devicefit.card import (
     CardThermal,
     CauerLadder,
     DerivedFigures,
+    HeaterFigures,
     ModelCard,
     Provenance,
     card_from_json,
@@ -49,10 +51,14 @@ from meshes.files import (
     staged_output,
     write_json,
 )
+from thermal.heater import HeaterResistor, operating_point
 from thermal.modal import FosterNetwork
 from thermal.response import Response, read_response
 
 FIT_PICTURES = ("fit_thermal.png", "fit_switching.png")
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class FitConfig:
     max_poles: int = 12
     pulse_power_w: float = 1e-4  # heater pulse for the derived figures
     pulse_width_s: float = 1e-8
+    heater_power_w: float = 4e-4  # operating point of the heater checks (snn's thermal default)
     switching_csv: str | None = None  # switching measurements to fit; None: default model
     switching_synthetic: bool = False  # the CSV is generated, not measured (labels the card)
     switching_max_rms_rel: float = 0.25  # refuse a switching fit worse than this
@@ -166,7 +173,7 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
             cauer_self=cauer,
             mor_route=mor,
         ),
-        derived=derived_figures(net, geometry, cfg),
+        derived=derived_figures(net, geometry, cfg, response),
         switching=switching,
         variability=DEFAULT_VARIABILITY,
         provenance=Provenance(
@@ -187,6 +194,8 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
     )
     data = card.to_json()
     card_from_json(data, where="model card being written")  # what readers will check
+    for warning in () if card.derived.heater is None else card.derived.heater.warnings:
+        log.warning("%s (fit.heater_power_w; limits: meshes/materials.py)", warning)
     with staged_output(ddir, stage="fit", error=CardError) as scratch:
         if plots:
             from devicefit.plots import plot_fit, plot_switching
@@ -259,8 +268,11 @@ def _mor_route(response: Response, n_poles: int) -> dict[str, Any]:
     return {"n_poles": n_poles, "max_rel_error": float(err.max()), "full_order": len(full.tau_s)}
 
 
-def derived_figures(net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig) -> DerivedFigures:
-    """Figures a designer asks for, of the centre cell (``meshes.cells``)."""
+def derived_figures(
+    net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig, response: Response | None = None
+) -> DerivedFigures:
+    """Figures a designer asks for, of the centre cell (``meshes.cells``); with the response's
+    heater record (``thermal.json: heater``) also the heater at ``cfg.heater_power_w``."""
     r = net.steady_k_per_w()
     centre, nearest, diagonal = reference_neighbours(geometry.rows, geometry.cols)
     heaters = list(net.heaters)
@@ -284,6 +296,38 @@ def derived_figures(net: FosterNetwork, geometry: CardGeometry, cfg: FitConfig) 
         energy_per_update_j=cfg.pulse_power_w * cfg.pulse_width_s,
         crosstalk_nearest=crosstalk(nearest),
         crosstalk_diagonal=crosstalk(diagonal),
+        heater=None if response is None else heater_figures(response, cfg.heater_power_w),
+    )
+
+
+def heater_figures(response: Response, power_w: float) -> HeaterFigures | None:
+    """The centre heater at ``power_w`` (``thermal.heater.operating_point``) from the thermal
+    stage's heater record; None for a non-conducting heater or an older response."""
+    record = response.info.get("heater")
+    if not isinstance(record, dict):
+        return None
+    fields = {f.name for f in dataclasses.fields(HeaterResistor)}
+    resistor = HeaterResistor(**{k: record[k] for k in fields})
+    point = operating_point(
+        resistor,
+        power_w,
+        record["mean_rise_k_per_w"],
+        record["peak_rise_k_per_w"],
+        response.t_ambient_k,
+    )
+    return HeaterFigures(
+        material=resistor.material,
+        power_w=power_w,
+        resistance_ohm=point.resistance_ohm,
+        current_a=point.current_a,
+        current_density_a_per_m2=point.current_density_a_per_m2,
+        voltage_v=point.voltage_v,
+        mean_temperature_k=point.mean_temperature_k,
+        peak_temperature_k=point.peak_temperature_k,
+        current_density_limit_a_per_m2=resistor.current_density_limit_a_per_m2,
+        max_temperature_k=resistor.max_temperature_k,
+        warnings=point.warnings,
+        limits_source=resistor.limits_source,
     )
 
 

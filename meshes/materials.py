@@ -30,6 +30,14 @@ class Material:
     """n of the optional k(T) = k (T / 300 K)^n used by thermal's nonlinear solve (0: constant)."""
     conductor: bool = False
     """A metal (or metallic nitride): it has an electrical resistivity."""
+    tcr_per_k: float | None = None
+    """Temperature coefficient of a conductor film's resistance, rho(T) = rho (1 + tcr dT)."""
+    current_density_limit_a_per_m2: float | None = None
+    """A conductor's long-life current-density limit (None: none on file)."""
+    max_temperature_k: float | None = None
+    """The film's highest safe temperature in a BEOL stack (None: none on file)."""
+    limits_source: str = ""
+    """Where tcr, the current-density limit and the temperature limit come from."""
     k_range_w_per_m_k: tuple[float, float] | None = None
     """Range of k [W/m/K] measured in films of this material (``source`` says where); None
     for bulk values. A design's sensitivity to k is found by overriding it across this range
@@ -182,6 +190,15 @@ MATERIALS: dict[str, Material] = {
             "public COMSOL ReRAM model",
             conductor=True,
             k_range_w_per_m_k=(5.0, 35.0),
+            tcr_per_k=0.0,
+            current_density_limit_a_per_m2=2.4e11,
+            max_temperature_k=681.0,
+            limits_source="TCR: 0 to -2e-5 /K for high-resistivity films (Igasaki & Mitsuhashi, "
+            "Jpn. J. Appl. Phys. 17, 85 (1978)), ~+9e-6 for sputtered films; TiN shows no "
+            "measurable electromigration, its failure is thermal (Ea 1.5 eV): a hottest spot "
+            "below 408 C (681 K) lasts 10 years, which allows ~2.4e7 A/cm^2 at a typical hot-"
+            "spot thermal impedance (Tao, Cheung & Hu, IEEE EDL and IRPS 1995); TiN oxidises "
+            "in air at 350-450 C (Tompkins, J. Appl. Phys. 71, 980 (1992))",
         ),
         Material(
             "Pt",
@@ -192,6 +209,12 @@ MATERIALS: dict[str, Material] = {
             "20-50 nm Pt films ~17-40 W/m/K (bulk 72; size effect, Wiedemann-Franz); 21 for a "
             "100 nm nanowire (Voelklein et al., Nanotechnology 20, 325706 (2009))",
             conductor=True,
+            tcr_per_k=2.0e-3,
+            max_temperature_k=873.0,
+            limits_source="TCR 1.98e-3 /K for a 164 nm film as deposited (bulk 3.85e-3; lower "
+            "in thinner films); grains double at 600 C and 50 nm Pt heaters coarsen like a "
+            "600 C anneal under high power (Eliasson et al. 2018); no electromigration limit "
+            "on file (AC stress lasts >= 1000x DC, Rev. Sci. Instrum. 85, 114709 (2014))",
             k_range_w_per_m_k=(17.0, 50.0),
         ),
         Material(
@@ -203,6 +226,10 @@ MATERIALS: dict[str, Material] = {
             "sputtered alpha-W films ~50-120 W/m/K (bulk 174; size effect, Wiedemann-Franz); "
             "beta-W films several times lower",
             conductor=True,
+            max_temperature_k=793.0,
+            limits_source="200 nm W forms WO2.9 at 793 K and WO3 at 840 K in oxidising anneals "
+            "(Logacheva 2007); thin (< 10 nm) W has a negative TCR (Siniscalchi et al., Appl. "
+            "Phys. Lett. 117, 043104 (2020)); no electromigration limit on file",
             k_range_w_per_m_k=(20.0, 120.0),
         ),
         Material(
@@ -214,9 +241,26 @@ MATERIALS: dict[str, Material] = {
             "narrow Cu interconnect ~250-350 W/m/K at >= 100 nm width (bulk 401; size effect), "
             "150-250 below 50 nm (Wiedemann-Franz on line resistivity; no measurement retrieved)",
             conductor=True,
+            tcr_per_k=3.9e-3,
+            current_density_limit_a_per_m2=1e10,
+            max_temperature_k=723.0,
+            limits_source="bulk TCR 3.9e-3 /K (thin lines higher); ~1 MA/cm^2 at 105 C is the "
+            "usual DC electromigration design rule of Cu interconnect (not read from a "
+            "standard here); 450 C: the BEOL thermal budget, and Cu needs a diffusion barrier",
             k_range_w_per_m_k=(150.0, 350.0),
         ),
-        Material("Ti", 21.9, 4506.0, 523.0, False, "bulk Ti, CRC Handbook", conductor=True),
+        Material(
+            "Ti",
+            21.9,
+            4506.0,
+            523.0,
+            False,
+            "bulk Ti, CRC Handbook",
+            conductor=True,
+            tcr_per_k=2.0e-3,
+            limits_source="films 1.5e-3 to 2.6e-3 /K (Besnard 2013; NANOCON 2017); no limits "
+            "on file (Ti getters oxygen: keep it encapsulated)",
+        ),
         Material(
             "Ta",
             10.0,
@@ -227,6 +271,10 @@ MATERIALS: dict[str, Material] = {
             "W/m/K (resistivity from Kumar et al., Phys. Rev. B 98, 104403 (2018)), beta-Ta "
             "(170-220 uOhm cm) 3-4 (bulk alpha-Ta 57.5)",
             conductor=True,
+            tcr_per_k=-6e-5,
+            limits_source="amorphous Ta films -6e-5 /K, beta-Ta negative, alpha-Ta positive "
+            "(Schaefer & Menzel 1977; Weng 2016); beta-Ta is metastable (to alpha at 400-750 C "
+            "in sputtered films); no limits on file",
             k_range_w_per_m_k=(3.0, 12.0),
         ),
         Material(
@@ -237,6 +285,10 @@ MATERIALS: dict[str, Material] = {
             False,
             "Nichrome 80/20 alloy, bulk-like in films",
             conductor=True,
+            tcr_per_k=0.0,
+            max_temperature_k=773.0,
+            limits_source="TCR -2e-4 to +1e-4 /K set by process and anneal, ~0 for annealed "
+            "resistor films; an 80 nm film is stable for 8 h at 500 C, 18-46 nm films oxidise",
         ),
     )
 }

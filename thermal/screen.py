@@ -32,7 +32,6 @@ and equals sum_i r_i tau_i / sum_i r_i of any exact modal (Foster) expansion of 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from meshes.materials import MATERIALS
 from meshes.spec import DeviceSpec, interface_pairs
 from thermal.config import ThermalConfig, ThermalError, material_table
 from thermal.fe import assemble_device, direct_solver
+from thermal.heater import heater_resistor, operating_point
 
 
 @dataclass(frozen=True)
@@ -136,15 +136,10 @@ def screen_device(
 def heater_drive(
     spec: DeviceSpec, steady: SteadyFigures, target_rise_k: float
 ) -> dict[str, float | None]:
-    """Power, current, current density and voltage of the heater for the target trace rise.
-
-    P = dT_target / R_self; the heater is a resistor R_h = rho L / (W t) with the current
-    along its length (rho: ``meshes.materials.Material.resistivity_ohm_m``); I = sqrt(P / R_h),
-    J = I / (W t), V = I R_h; its own mean rise is P x (heater rise per watt).
-    """
-    h = spec.heater
+    """Power, current, current density and voltage of the heater for the target trace rise:
+    P = dT_target / R_self, and the heater as a resistor (``thermal.heater``; its own mean
+    rise stands in for its temperature in R_h(T))."""
     power = target_rise_k / steady.r_self_k_per_w
-    rho = MATERIALS[h.material].resistivity_ohm_m
     drive: dict[str, float | None] = {
         "power_for_target_w": power,
         "heater_rise_at_target_k": power * steady.heater_rise_k_per_w,
@@ -153,14 +148,14 @@ def heater_drive(
         "current_density_a_per_m2": None,
         "voltage_for_target_v": None,
     }
-    if rho is not None:
-        area = h.width_nm * h.thickness_nm * 1e-18
-        r_h = rho * h.length_nm * 1e-9 / area
-        current = math.sqrt(power / r_h)
+    resistor = heater_resistor(spec, MATERIALS[spec.heater.material])
+    if resistor is not None:
+        rise = steady.heater_rise_k_per_w
+        point = operating_point(resistor, power, rise, rise, 300.0)
         drive.update(
-            heater_resistance_ohm=r_h,
-            current_for_target_a=current,
-            current_density_a_per_m2=current / area,
-            voltage_for_target_v=current * r_h,
+            heater_resistance_ohm=point.resistance_ohm,
+            current_for_target_a=point.current_a,
+            current_density_a_per_m2=point.current_density_a_per_m2,
+            voltage_for_target_v=point.voltage_v,
         )
     return drive

@@ -35,6 +35,7 @@ from thermal.fe import (
     steady_from_fields,
     steady_state,
 )
+from thermal.heater import heater_resistor
 from thermal.interfaces import pair_name
 from thermal.modal import FosterNetwork, mean_rise_time_s
 from thermal.reduce import ReducedSystem, reduce_system
@@ -87,6 +88,7 @@ class _Solution:
     shifts: np.ndarray
     timing_s: dict[str, float]
     filament: FilamentResponse
+    heater_rise: tuple[float, float]  # the centre heater's own mean and peak rise [K/W]
 
 
 @dataclass
@@ -98,6 +100,34 @@ class FilamentResponse:
     r: np.ndarray
     steady_mismatch: float
     tau_mean_s: np.ndarray  # mean time constant of each filament's own response [filament]
+
+
+def _heater_json(setup: _Setup, solution: _Solution, centre: int) -> dict[str, Any] | None:
+    """The centre heater as a resistor (``thermal.heater``) with its own steady mean and
+    hottest-point rise per watt: what ``devicefit`` needs for the drive and the limits."""
+    name = setup.heaters[centre]
+    resistor = heater_resistor(setup.device.spec, setup.materials[name])
+    if resistor is None:
+        return None
+    return {
+        **dataclasses.asdict(resistor),
+        "resistance_ohm": resistor.resistance_ohm,
+        "mean_rise_k_per_w": solution.heater_rise[0],
+        "peak_rise_k_per_w": solution.heater_rise[1],
+        "heater": name,
+    }
+
+
+def _heater_rise(system: HeatSystem, field: Any, heater: int) -> tuple[float, float]:
+    """A heater's own steady mean rise b_h . theta_h and its hottest point (the largest dof
+    value on its cells) per watt (collective)."""
+    mean = float(system.loads[heater].dot(field))
+    function = system.function_from(field)
+    domain = system.domain
+    cells = domain.cell_tags.find(domain.groups[system.heater_names[heater]][1])
+    values = function.x.array[function.function_space.dofmap.list[cells]]
+    local = float(values.max()) if values.size else -np.inf
+    return mean, float(system.comm.allreduce(local, op=MPI.MAX))
 
 
 def _filament_sources(
@@ -257,6 +287,7 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
         shifts,
         {"assemble": assembled - clock, "reduce": reduced_at - assembled},
         filament,
+        _heater_rise(system, steady_fields[_centre_index(setup)], _centre_index(setup)),
     )
 
 
@@ -425,6 +456,7 @@ def _thermal_json(
             "steady_rel_mismatch": solution.steady_mismatch,
             "mpi_ranks": solution.system.comm.size,
         },
+        "heater": _heater_json(setup, solution, centre),
         "filament_sources": {
             "meaning": "Z_filament[t, probe, filament], R_filament: one watt spread over a "
             "filament (its own programming pulse), seen by every filament",

@@ -68,9 +68,21 @@ def print_card_summary(path: Path) -> None:
         f"T_ambient {th.t_ambient_k:g} K"
     )
     for key, value in card.derived.to_json().items():
+        if key == "heater":
+            continue
         if isinstance(value, list):
             text = ", ".join(f"{v:.4g}" for v in value)
         else:
             text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {key:<22} {text}")
     print(f"  switching              {card.switching.source}")
+    h = card.derived.heater
+    if h is not None:
+        print(
+            f"  heater at {h.power_w * 1e3:.3g} mW     {h.material}, {h.resistance_ohm:.4g} Ohm, "
+            f"{h.current_a * 1e3:.3g} mA, {h.voltage_v:.3g} V, "
+            f"{h.current_density_a_per_m2 * 1e-10:.3g} MA/cm^2, mean {h.mean_temperature_k:.0f} K, "
+            f"hottest {h.peak_temperature_k:.0f} K"
+        )
+        for warning in h.warnings:
+            print(f"  WARNING: {warning}")
