@@ -86,6 +86,7 @@ class Study:
     thermal: dict[str, Any] = field(default_factory=dict)
     fit: dict[str, Any] = field(default_factory=dict)
     learning: dict[str, Any] | None = None  # the [learning] table, seeds resolved; None: none
+    mode: str = "grid"  # "grid" or "points" (how the designs were given)
 
     def settings(self) -> dict[str, Any]:
         """What a design's figures depend on besides its spec."""
@@ -145,6 +146,7 @@ def study_from_dict(data: dict[str, Any], *, base_dir: Path = Path()) -> Study:
         dict(data.get("thermal", {})),
         dict(data.get("fit", {})),
         learning,
+        mode,
     )
 
 
@@ -397,6 +399,7 @@ def run_study(
         summary = {
             "schema_version": STUDY_VERSION,
             "axes": list(study.axes),
+            "design": study.mode,
             "settings": study.settings(),
             "code_version": code_version(),
             "designs": rows,

@@ -37,12 +37,17 @@ def pareto_front(efficiency: np.ndarray, crosstalk: np.ndarray) -> np.ndarray:
 
 
 def plot_study(summary: dict[str, Any], out: Path) -> None:
-    """``pareto.png`` and ``figures.png`` in ``out`` (designs that failed are left out)."""
+    """``pareto.png`` and ``figures.png`` in ``out`` (designs that failed are left out): each
+    figure against each axis for a grid, one bar per design for a list of points."""
     rows = [r for r in summary["designs"] if r["error"] is None]
     if not rows:
         return
     _pareto(rows, out / "pareto.png")
-    _figures(rows, summary["axes"], out / "figures.png")
+    if summary.get("design") == "points" and len(rows) > 1:  # one-off changes: a bar each
+        shown = [f for f in FIGURES if any(r.get(f[0]) is not None for r in rows)]
+        _design_bars(rows, summary["axes"], shown, out / "figures.png")
+    else:
+        _figures(rows, summary["axes"], out / "figures.png")
 
 
 def _pareto(rows: list[dict[str, Any]], png: Path) -> None:
@@ -56,7 +61,16 @@ def _pareto(rows: list[dict[str, Any]], png: Path) -> None:
     else:
         ax.scatter(x, y, color="#1f77b4", s=50, zorder=3, label="design (steady screening)")
     front = pareto_front(y, np.nan_to_num(x, nan=np.inf))
-    ax.plot(x[front], y[front], "--", color="#d62728", zorder=2, label="Pareto front")
+    ax.plot(
+        x[front],
+        y[front],
+        "o--",
+        color="#d62728",
+        mfc="none",
+        ms=13,
+        zorder=2,
+        label="Pareto front",
+    )
     for r, xi, yi in zip(rows, x, y, strict=True):
         ax.annotate(str(r["design"]), (xi, yi), textcoords="offset points", xytext=(4, 4))
     ax.set_xlabel("nearest-neighbour crosstalk [R / R_self]")
@@ -72,8 +86,8 @@ def _pareto(rows: list[dict[str, Any]], png: Path) -> None:
 def _figures(rows: list[dict[str, Any]], axes: list[str], png: Path) -> None:
     """One panel per (figure, axis that varies); designs that share the other axes' values are
     joined by a line, so each line shows one axis's effect with the rest held."""
-    varied = [a for a in axes if len({str(r.get(f"axis:{a}")) for r in rows}) > 1] or axes[:1]
     shown = [f for f in FIGURES if any(r.get(f[0]) is not None for r in rows)]
+    varied = [a for a in axes if len({str(r.get(f"axis:{a}")) for r in rows}) > 1] or axes[:1]
     fig, grid = plt.subplots(
         len(shown), len(varied), figsize=(3.6 * len(varied), 2.3 * len(shown)), squeeze=False
     )
@@ -103,6 +117,37 @@ def _figures(rows: list[dict[str, Any]], axes: list[str], png: Path) -> None:
                 ax.set_ylabel(label, fontsize=8)
             ax.grid(alpha=0.3)
     fig.suptitle("figures of merit against each axis, the other axes held (centre cell)")
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
+def _design_bars(
+    rows: list[dict[str, Any]], axes: list[str], shown: list[tuple[str, str, float]], png: Path
+) -> None:
+    """One panel per figure, one bar per design, labelled by the values it sets (a points
+    study whose designs each change something else)."""
+    labels = []
+    for r in rows:
+        changes = [
+            f"{a.split('.')[-1]}={r[f'axis:{a}']}" for a in axes if r.get(f"axis:{a}") is not None
+        ]
+        labels.append(f"{r['design']}: " + ", ".join(changes)[:40])
+    n = len(shown)
+    cols = 2
+    fig, grid = plt.subplots(
+        (n + cols - 1) // cols, cols, figsize=(12, 2.6 * ((n + cols - 1) // cols)), squeeze=False
+    )
+    x = np.arange(len(rows))
+    for k, (column, label, scale) in enumerate(shown):
+        ax = grid[k // cols, k % cols]
+        ax.bar(x, [_num(r.get(column)) * scale for r in rows], color="#1f77b4")
+        ax.set_ylabel(label, fontsize=8)
+        ax.set_xticks(x, [str(r["design"]) for r in rows])
+        ax.grid(alpha=0.3, axis="y")
+    for k in range(n, grid.size):
+        grid[k // cols, k % cols].axis("off")
+    fig.suptitle("figures of merit per design (centre cell)\n" + "; ".join(labels), fontsize=7)
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)

@@ -231,3 +231,29 @@ def test_the_pareto_front_drops_dominated_designs_on_ties() -> None:
     efficiency = np.array([1.0, 2.0, 3.0, 2.5])
     crosstalk = np.array([0.5, 0.5, 0.9, 0.2])
     assert pareto_front(efficiency, crosstalk).tolist() == [3, 2]
+
+
+def test_a_points_study_draws_a_bar_per_design(tmp_path: Path) -> None:
+    """One-off changes have no axis to draw a line along: figures.png shows one bar per
+    design and figure instead (and the Pareto plot marks its front)."""
+    from neohebb.study_plots import plot_study
+
+    rows = [
+        {
+            "design": i,
+            "error": None,
+            f"axis:{axis}": value,
+            "r_self_k_per_w": 7e5 + 1e5 * i,
+            "crosstalk_nearest": 0.3 - 0.05 * i,
+            "heater_rise_k_per_w": 1.6e6,
+            "crosstalk_array_sum": 1.5,
+            "tau_mean_s": 1e-8,
+        }
+        for i, (axis, value) in enumerate(
+            [("lines.word_material", "Cu"), ("stack.ild.material", "lowk"), ("mesh.refine", 1.0)]
+        )
+    ]
+    axes = ["lines.word_material", "stack.ild.material", "mesh.refine"]
+    plot_study({"design": "points", "axes": axes, "designs": rows}, tmp_path)
+    assert_picture(tmp_path / "figures.png")
+    assert_picture(tmp_path / "pareto.png")
