@@ -31,6 +31,7 @@ from devicefit.errors import CardError
 from devicefit.switching import SwitchingModel, check_switching_model
 from meshes.cells import Cell, array_cells, centre_cell
 from meshes.files import sha256_json
+from thermal.heater import OperatingPoint
 from thermal.modal import FosterNetwork
 
 SCHEMA_VERSION = 2
@@ -110,26 +111,6 @@ class Variability:
 
 
 @dataclass(frozen=True)
-class HeaterFigures:
-    """The centre heater driven at ``power_w`` (``thermal.heater.operating_point``): its
-    resistance at temperature, drive, mean and hottest-point temperature, and the limits of its
-    film with a warning for each one crossed."""
-
-    material: str
-    power_w: float
-    resistance_ohm: float
-    current_a: float
-    current_density_a_per_m2: float
-    voltage_v: float
-    mean_temperature_k: float
-    peak_temperature_k: float
-    current_density_limit_a_per_m2: float | None
-    max_temperature_k: float | None
-    warnings: tuple[str, ...]
-    limits_source: str
-
-
-@dataclass(frozen=True)
 class DerivedFigures:
     """Figures a designer asks for, of the centre cell (``devicefit.stage.derived_figures``);
     a crosstalk figure is None where the array has no such neighbour."""
@@ -144,7 +125,7 @@ class DerivedFigures:
     energy_per_update_j: float
     crosstalk_nearest: float | None = None
     crosstalk_diagonal: float | None = None
-    heater: HeaterFigures | None = None
+    heater: OperatingPoint | None = None  # the heater at an operating power (thermal.heater)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -399,7 +380,7 @@ def _derived(data: dict[str, Any]) -> DerivedFigures:
     }
     heater = data.get("heater")
     if heater is not None:
-        values["heater"] = HeaterFigures(**{**heater, "warnings": tuple(heater["warnings"])})
+        values["heater"] = OperatingPoint(**{**heater, "warnings": tuple(heater["warnings"])})
     return DerivedFigures(**values)
 
 

@@ -25,7 +25,6 @@ from devicefit.card import (
     CardThermal,
     CauerLadder,
     DerivedFigures,
-    HeaterFigures,
     ModelCard,
     Provenance,
     card_from_json,
@@ -51,7 +50,7 @@ from meshes.files import (
     staged_output,
     write_json,
 )
-from thermal.heater import HeaterResistor, operating_point
+from thermal.heater import HeaterResistor, OperatingPoint, operating_point
 from thermal.modal import FosterNetwork
 from thermal.response import Response, read_response
 
@@ -300,7 +299,7 @@ def derived_figures(
     )
 
 
-def heater_figures(response: Response, power_w: float) -> HeaterFigures | None:
+def heater_figures(response: Response, power_w: float) -> OperatingPoint | None:
     """The centre heater at ``power_w`` (``thermal.heater.operating_point``) from the thermal
     stage's heater record; None for a non-conducting heater or an older response."""
     record = response.info.get("heater")
@@ -308,26 +307,12 @@ def heater_figures(response: Response, power_w: float) -> HeaterFigures | None:
         return None
     fields = {f.name for f in dataclasses.fields(HeaterResistor)}
     resistor = HeaterResistor(**{k: record[k] for k in fields})
-    point = operating_point(
+    return operating_point(
         resistor,
         power_w,
         record["mean_rise_k_per_w"],
         record["peak_rise_k_per_w"],
         response.t_ambient_k,
-    )
-    return HeaterFigures(
-        material=resistor.material,
-        power_w=power_w,
-        resistance_ohm=point.resistance_ohm,
-        current_a=point.current_a,
-        current_density_a_per_m2=point.current_density_a_per_m2,
-        voltage_v=point.voltage_v,
-        mean_temperature_k=point.mean_temperature_k,
-        peak_temperature_k=point.peak_temperature_k,
-        current_density_limit_a_per_m2=resistor.current_density_limit_a_per_m2,
-        max_temperature_k=resistor.max_temperature_k,
-        warnings=point.warnings,
-        limits_source=resistor.limits_source,
     )
 
 

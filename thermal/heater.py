@@ -42,8 +42,11 @@ class HeaterResistor:
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """The heater driven at ``power_w`` (steady state)."""
+    """The heater driven at ``power_w`` (steady state): its resistance at temperature, drive,
+    mean and hottest-point temperature, its film's limits and a warning per limit crossed
+    (what a model card carries as ``derived.heater``)."""
 
+    material: str
     power_w: float
     resistance_ohm: float
     current_a: float
@@ -51,7 +54,10 @@ class OperatingPoint:
     voltage_v: float
     mean_temperature_k: float
     peak_temperature_k: float
+    current_density_limit_a_per_m2: float | None
+    max_temperature_k: float | None
     warnings: tuple[str, ...]
+    limits_source: str
 
 
 def heater_resistor(spec: DeviceSpec, material: Material) -> HeaterResistor | None:
@@ -102,5 +108,16 @@ def operating_point(
             f"{t_max:.0f} K limit of {resistor.material}"
         )
     return OperatingPoint(
-        power_w, r_h, current, density, current * r_h, mean_k, peak_k, tuple(warnings)
+        material=resistor.material,
+        power_w=power_w,
+        resistance_ohm=r_h,
+        current_a=current,
+        current_density_a_per_m2=density,
+        voltage_v=current * r_h,
+        mean_temperature_k=mean_k,
+        peak_temperature_k=peak_k,
+        current_density_limit_a_per_m2=limit,
+        max_temperature_k=t_max,
+        warnings=tuple(warnings),
+        limits_source=resistor.limits_source,
     )
