@@ -23,6 +23,7 @@ import gmsh
 from meshes.cells import array_cells
 from meshes.info import Group
 from meshes.spec import (
+    BULK_GROWTH,
     LENGTH_UNIT_M,
     DeviceSpec,
     SpecError,
@@ -269,6 +270,8 @@ def set_mesh_sizes(spec: DeviceSpec) -> None:
         ramp = b.ramp_nm
         if b is not block and bulk > far > b.size_nm:
             ramp *= (bulk - b.size_nm) / (far - b.size_nm)
+        elif b is not block and bulk > b.size_nm:  # a box at the far size: the block's slope
+            ramp = max(ramp, (bulk - b.size_nm) / BULK_GROWTH)
         box = f.add("Box")
         for key, val in (
             ("XMin", b.x0),

@@ -222,6 +222,10 @@ def _design_spec(base: dict[str, Any], values: dict[str, Any], index: int) -> De
             if not isinstance(node, dict) or (part not in node and not free_key):
                 where = ".".join(parts[: depth + 1])
                 raise StudyError(f"{label}: {where}: not a field of the device spec")
+            if free_key:  # the same pair under another spelling ("SiO2/TiN") is replaced
+                same = frozenset(n.strip() for n in part.split("/"))
+                for key in [k for k in node if frozenset(n.strip() for n in k.split("/")) == same]:
+                    del node[key]
             if last:
                 if isinstance(node.get(part), dict):
                     raise StudyError(f"{label}: {dotted}: a table, not a value")

@@ -123,6 +123,15 @@ class HeatSystem:
     heatsink_bc: fem.DirichletBC
     prolongation: PETSc.Mat | None = None  # periodic or split: mesh dofs = P @ system dofs
     interface_area_m2: dict[str, float] = field(default_factory=dict)  # per "A/B" with R > 0
+    side_dofs: dict[str, np.ndarray] | None = None  # split system: ``SplitOperators.side_dofs``
+
+    def values_in(self, vec: PETSc.Vec, material: str, mesh_dofs: np.ndarray) -> np.ndarray:
+        """A system vector's values at ``mesh_dofs`` (owned) as seen from inside ``material``:
+        its own side of an interface with a thermal boundary resistance (``function_from``
+        averages the sides)."""
+        if self.side_dofs is None:
+            return self.function_from(vec).x.array[mesh_dofs]
+        return vec.getArray(readonly=True)[self.side_dofs[material][mesh_dofs]]
 
     @property
     def comm(self) -> MPI.Comm:
@@ -266,6 +275,7 @@ def assemble_heat_system(
             bc,
             split.to_full,
             split.interface_area_m2,
+            split.side_dofs,
         )
 
     K = dolfinx.fem.petsc.assemble_matrix(fem.form(stiffness_form), bcs=[bc], diag=1.0)

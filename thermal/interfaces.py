@@ -50,6 +50,10 @@ class SplitOperators:
     """[mesh dofs x split dofs]: a mesh dof's value is the mean of its copies (for fields)."""
     interface_area_m2: dict[str, float]
     """Area of each interface "A/B" with R > 0 found in the mesh."""
+    side_dofs: dict[str, np.ndarray]
+    """Material name -> the split dof of every mesh dof on that material's side (-1 where the
+    material is absent): a field's values as seen from inside one material (the heater's
+    hottest point, say), where ``to_full`` averages the sides of an interface."""
 
 
 def active_pairs(
@@ -61,6 +65,18 @@ def active_pairs(
 
 def pair_name(pair: frozenset[str]) -> str:
     return "/".join(sorted(pair))
+
+
+def check_interfaces(table: dict[str, float], area_m2: dict[str, float], error: type) -> None:
+    """Refuse an ``interfaces`` entry with R > 0 whose two materials never touch in the mesh
+    (a typo, or a pair of a material the design replaced, would otherwise pass silently)."""
+    for key, r in table.items():
+        name = pair_name(frozenset(n.strip() for n in key.split("/")))
+        if r > 0 and area_m2.get(name, 0.0) <= 0.0:
+            raise error(
+                f"interfaces.{key}: no face of the mesh has these two materials on its two "
+                f"sides (interfaces found: {', '.join(sorted(area_m2)) or 'none'})"
+            )
 
 
 def split_operators(
@@ -199,6 +215,7 @@ def split_operators(
         [split_vector(g) for g in probes],
         _petsc(_mean_of_copies(copy, present, col, n_split)),
         areas,
+        {name: np.where(present[m][col], copy[m][col], -1) for m, name in enumerate(names)},
     )
 
 

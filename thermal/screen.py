@@ -45,6 +45,7 @@ from meshes.spec import DeviceSpec, interface_pairs
 from thermal.config import ThermalConfig, ThermalError, material_table
 from thermal.fe import assemble_device, direct_solver
 from thermal.heater import heater_resistor, operating_point
+from thermal.interfaces import check_interfaces
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def screen_device(
         comm=comm,
         interfaces=interface_pairs(spec.interfaces),
     )
+    check_interfaces(spec.interfaces, system.interface_area_m2, ThermalError)
     assembled = time.perf_counter()
     centre, nearest, diagonal = reference_neighbours(spec.array.rows, spec.array.cols)
     c = cells.index(centre)

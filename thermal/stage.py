@@ -36,7 +36,7 @@ from thermal.fe import (
     steady_state,
 )
 from thermal.heater import heater_resistor
-from thermal.interfaces import pair_name
+from thermal.interfaces import check_interfaces
 from thermal.modal import FosterNetwork, mean_rise_time_s
 from thermal.reduce import ReducedSystem, reduce_system
 from thermal.response import RESPONSE_VERSION
@@ -100,6 +100,7 @@ class FilamentResponse:
     r: np.ndarray
     steady_mismatch: float
     tau_mean_s: np.ndarray  # mean time constant of each filament's own response [filament]
+    mor_error: float  # max |Z - Z_half| / R_self of the filament sources (as for the heaters)
 
 
 def _heater_json(setup: _Setup, solution: _Solution, centre: int) -> dict[str, Any] | None:
@@ -122,10 +123,13 @@ def _heater_rise(system: HeatSystem, field: Any, heater: int) -> tuple[float, fl
     """A heater's own steady mean rise b_h . theta_h and its hottest point (the largest dof
     value on its cells) per watt (collective)."""
     mean = float(system.loads[heater].dot(field))
-    function = system.function_from(field)
     domain = system.domain
-    cells = domain.cell_tags.find(domain.groups[system.heater_names[heater]][1])
-    values = function.x.array[function.function_space.dofmap.list[cells]]
+    name = system.heater_names[heater]
+    cells = domain.cell_tags.find(domain.groups[name][1])
+    n_owned = system.space.dofmap.index_map.size_local
+    dofs = np.unique(system.space.dofmap.list[cells])
+    dofs = dofs[dofs < n_owned]
+    values = system.values_in(field, domain.materials[name].name, dofs)
     local = float(values.max()) if values.size else -np.inf
     return mean, float(system.comm.allreduce(local, op=MPI.MAX))
 
@@ -138,6 +142,8 @@ def _filament_sources(
     matrix C K^-1 C^T comes from the s = 0 probe solves."""
     network = reduced.model.filament_sources().network()
     z, r = network.step_response(times), network.steady_k_per_w()
+    z_half = reduced.model_half.filament_sources().network().step_response(times)
+    mor_error = float(np.max(np.abs(z - z_half) / np.diag(r)[None, None, :]))
     mismatch = float("nan")
     if reduced.steady_columns is not None:
         psi = reduced.steady_columns[:, len(system.loads) :]  # K^-1 c_f, owned rows
@@ -147,7 +153,7 @@ def _filament_sources(
     tau_mean = np.array(
         [mean_rise_time_s(network.tau_s, network.residues_k_per_w[f, f]) for f in range(len(r))]
     )
-    return FilamentResponse(z, r, mismatch, tau_mean)
+    return FilamentResponse(z, r, mismatch, tau_mean, mor_error)
 
 
 def run_thermal(
@@ -207,18 +213,6 @@ def _setup(ddir: Path, cfg: ThermalConfig, comm: MPI.Comm) -> _Setup:
     )
 
 
-def _check_interfaces(table: dict[str, float], area_m2: dict[str, float]) -> None:
-    """Refuse an ``interfaces`` entry with R > 0 whose two materials never touch (a typo or a
-    pair of a replaced material would otherwise pass silently)."""
-    for key, r in table.items():
-        name = pair_name(frozenset(n.strip() for n in key.split("/")))
-        if r > 0 and area_m2.get(name, 0.0) <= 0.0:
-            raise ThermalError(
-                f"interfaces.{key}: no face of the mesh has these two materials on its two "
-                f"sides (interfaces found: {', '.join(sorted(area_m2)) or 'none'})"
-            )
-
-
 def _centre_index(setup: _Setup) -> int:
     spec = setup.device.spec
     return setup.heaters.index(centre_cell(spec.array.rows, spec.array.cols).heater)
@@ -247,7 +241,7 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
         comm=comm,
         interfaces=interfaces,
     )
-    _check_interfaces(spec.interfaces, system.interface_area_m2)
+    check_interfaces(spec.interfaces, system.interface_area_m2, ThermalError)
     assembled = time.perf_counter()
     shifts = shifts_for(setup.times[0], setup.times[-1], cfg.shifts_per_decade)
     reduced = _reduce_with_progress(system, shifts, show)
@@ -462,6 +456,7 @@ def _thermal_json(
             "filament (its own programming pulse), seen by every filament",
             "R_self_k_per_w": float(solution.filament.r[centre, centre]),
             "steady_rel_mismatch": solution.filament.steady_mismatch,
+            "mor_rel_error_estimate": solution.filament.mor_error,
             "tau_mean_self_s": float(solution.filament.tau_mean_s[centre]),
         },
         "energy_balance": {

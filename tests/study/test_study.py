@@ -78,6 +78,16 @@ def test_an_interface_resistance_is_an_axis_like_any_field() -> None:
     assert [d.spec.interfaces for d in study.designs] == [{"TiN/SiO2": 0.0}, {"TiN/SiO2": 5e-9}]
 
 
+def test_an_interface_axis_replaces_the_base_pair_in_any_spelling() -> None:
+    from meshes.spec import default_spec
+    from neohebb.study import _design_spec
+
+    base = default_spec().to_dict()
+    base["interfaces"] = {"SiO2/TiN": 1e-9, "HfO2/TiN": 2e-9}
+    spec = _design_spec(base, {"interfaces.TiN/SiO2": 5e-9}, 0)
+    assert spec.interfaces == {"HfO2/TiN": 2e-9, "TiN/SiO2": 5e-9}
+
+
 def test_grid_and_points_give_the_same_designs() -> None:
     grid = study_from_dict({"axes": {"array.pitch_nm": [200, 300], "mesh.refine": [0.5]}})
     points = study_from_dict(

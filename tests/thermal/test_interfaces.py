@@ -189,6 +189,10 @@ def test_a_device_with_interface_resistances_end_to_end(tmp_path: Path) -> None:
     assert info["interfaces"]["area_m2"]["HfO2/TiN"] == pytest.approx(2 * 2 * fp**2, rel=1e-9)
     assert info["interfaces"]["r_m2k_per_w"] == table
     assert info["solver"]["steady_rel_mismatch"] < 1e-3
+    # the heater's hottest point is read on its own side of its interfaces (mesh nodes on a
+    # resistive face carry one copy per side): never below its mean
+    assert info["heater"]["peak_rise_k_per_w"] > info["heater"]["mean_rise_k_per_w"]
+    assert info["filament_sources"]["mor_rel_error_estimate"] < 1e-2
     balance = info["energy_balance"]["heatsink_flux_over_power"]
     assert all(b == pytest.approx(1.0, abs=5e-3) for b in balance.values())
     r = read_response(built.out).r_k_per_w
@@ -211,3 +215,7 @@ def test_a_pair_that_never_touches_is_refused_by_the_stage(tmp_path: Path) -> No
     built = build(spec, tmp_path / "dev")
     with pytest.raises(ThermalError, match=r"interfaces\.Si/TiN: no face of the mesh"):
         run_thermal(built.out, progress=False, plots=False)
+    from thermal.screen import screen_device
+
+    with pytest.raises(ThermalError, match=r"interfaces\.Si/TiN: no face of the mesh"):
+        screen_device(built.out)
