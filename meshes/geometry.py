@@ -26,6 +26,7 @@ from meshes.spec import (
     BULK_GROWTH,
     LENGTH_UNIT_M,
     DeviceSpec,
+    SizeBox,
     SpecError,
     array_block_nm,
     cell_centre_nm,
@@ -264,14 +265,7 @@ def set_mesh_sizes(spec: DeviceSpec) -> None:
     bulk = far if block is None else (spec.mesh.bulk_nm or far) / spec.mesh.refine
     boxes = size_boxes_nm(spec) + line_boxes_nm(spec) + ([] if block is None else [block])
     for b in boxes:
-        # every ramp ends at the bulk size; a cell's ramp keeps its slope (it reaches the far
-        # size at the same distance as without a bulk size), and inside the block the block's
-        # far size caps it
-        ramp = b.ramp_nm
-        if b is not block and bulk > far > b.size_nm:
-            ramp *= (bulk - b.size_nm) / (far - b.size_nm)
-        elif b is not block and bulk > b.size_nm:  # a box at the far size: the block's slope
-            ramp = max(ramp, (bulk - b.size_nm) / BULK_GROWTH)
+        ramp = box_ramp_nm(b, far, bulk, is_block=b is block)
         box = f.add("Box")
         for key, val in (
             ("XMin", b.x0),
@@ -294,6 +288,19 @@ def set_mesh_sizes(spec: DeviceSpec) -> None:
     opt("Mesh.MeshSizeFromPoints", 0)
     opt("Mesh.MeshSizeFromCurvature", round(CURVE_SEGMENTS_PER_TURN * spec.mesh.refine))
     opt("Mesh.MeshSizeMax", bulk)
+
+
+def box_ramp_nm(box: SizeBox, far: float, bulk: float, *, is_block: bool) -> float:
+    """The distance over which a size box grows to the bulk size. Every ramp ends at the bulk
+    size; a cell's ramp keeps its slope (it reaches the far size at the same distance as
+    without a bulk size, and inside the block the block's far size caps it); a box already at
+    the far size grows at the block's slope. Without a bulk size (bulk = far) every box keeps
+    its own ramp."""
+    if is_block or bulk <= far:
+        return box.ramp_nm
+    if far > box.size_nm:
+        return box.ramp_nm * (bulk - box.size_nm) / (far - box.size_nm)
+    return max(box.ramp_nm, (bulk - box.size_nm) / BULK_GROWTH)
 
 
 def generate_mesh() -> None:

@@ -87,3 +87,20 @@ def test_size_estimate_grows_with_the_array_and_refinement() -> None:
     assert estimated_tetrahedra(spec.with_refine(2.0)) == pytest.approx(
         8 * estimated_tetrahedra(spec), rel=0.05
     )
+
+
+def test_size_ramps_keep_their_slope_and_are_untouched_without_a_bulk_size() -> None:
+    """Without a bulk size every box keeps its ramp (the default device's mesh does not move);
+    with one, a cell box reaches the far size at the same distance (same slope) and a box at
+    the far size grows at the block's slope."""
+    from meshes.geometry import box_ramp_nm
+    from meshes.spec import BULK_GROWTH, SizeBox
+
+    cell = SizeBox(0, 1, 0, 1, 0, 1, 12.0, 100.0)
+    line = SizeBox(0, 1, 0, 1, 0, 1, 50.0, 30.0)
+    for box in (cell, line):
+        assert box_ramp_nm(box, 50.0, 50.0, is_block=False) == box.ramp_nm
+    ramp = box_ramp_nm(cell, 50.0, 400.0, is_block=False)
+    assert (400.0 - 12.0) / ramp == pytest.approx((50.0 - 12.0) / 100.0)
+    assert box_ramp_nm(line, 50.0, 400.0, is_block=False) == pytest.approx(350.0 / BULK_GROWTH)
+    assert box_ramp_nm(line, 50.0, 400.0, is_block=True) == line.ramp_nm
