@@ -400,6 +400,11 @@ MAX_INTERFACE_RESISTANCE_M2K_PER_W = 1e-6
 """Larger than any measured solid-solid interface (1e-6 m^2K/W is 1 um of SiO2): a typo."""
 
 
+def interface_pair(key: str) -> frozenset[str]:
+    """The unordered material pair an ``interfaces`` key "A/B" names (unchecked)."""
+    return frozenset(n.strip() for n in key.split("/"))
+
+
 def interface_pairs(table: dict[str, float]) -> dict[frozenset[str], float]:
     """The ``interfaces`` table keyed by unordered material pair; raises ``SpecError`` naming
     ``interfaces.<key>`` for a malformed key, an unknown material, a pair given twice or a

@@ -52,7 +52,7 @@ from meshes.files import (
     sha256_json,
     write_json_atomic,
 )
-from meshes.spec import DeviceSpec, SpecError, spec_from_dict
+from meshes.spec import DeviceSpec, SpecError, interface_pair, spec_from_dict
 
 STUDY_VERSION = 1
 DESIGN_MODES = ("grid", "points")
@@ -223,8 +223,7 @@ def _design_spec(base: dict[str, Any], values: dict[str, Any], index: int) -> De
                 where = ".".join(parts[: depth + 1])
                 raise StudyError(f"{label}: {where}: not a field of the device spec")
             if free_key:  # the same pair under another spelling ("SiO2/TiN") is replaced
-                same = frozenset(n.strip() for n in part.split("/"))
-                for key in [k for k in node if frozenset(n.strip() for n in k.split("/")) == same]:
+                for key in [k for k in node if interface_pair(k) == interface_pair(part)]:
                     del node[key]
             if last:
                 if isinstance(node.get(part), dict):
@@ -337,19 +336,19 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
 def _learning_figures(card: Any, table: dict[str, Any]) -> dict[str, Any]:
     """The maze on the design's card, one run per seed: the share that reached the criterion,
     the median episodes to it (a run that never reached it counts as the episode budget:
-    censored, so the median is an upper bound where fewer than half reached it), the mean
+    ``snn.agent.censored_episodes``: the median is a lower bound of the true one), the mean
     final success rate and energy per synapse update."""
     import dataclasses
 
     import numpy as np
 
-    from snn.agent import agent_config_from_dict, run_agent
+    from snn.agent import agent_config_from_dict, censored_episodes, run_agent
 
     settings = {k: v for k, v in table.items() if k != "seeds"}
     base = agent_config_from_dict(settings)
     runs = [run_agent(dataclasses.replace(base, seed=seed), card) for seed in table["seeds"]]
     reached = [r.episodes_to_criterion for r in runs]
-    censored = [base.episodes if e is None else e for e in reached]
+    censored = censored_episodes(reached, base.episodes)
     energy = [r.energy_per_synapse_update_j for r in runs if r.energy_per_synapse_update_j]
     return {
         "learning_reached_fraction": float(np.mean([e is not None for e in reached])),

@@ -213,6 +213,12 @@ def episodes_to_criterion(success: list[bool]) -> int | None:
     return int(hits[0] + CRITERION_WINDOW) if len(hits) else None
 
 
+def censored_episodes(reached: list[int | None], budget: int) -> list[int]:
+    """Episodes to criterion with the runs that never reached it counted as the episode
+    budget (right-censored: a summary of these is a lower bound on the true one)."""
+    return [budget if e is None else e for e in reached]
+
+
 def td_error(
     reward: float, value: float, value_next: float, terminated: bool, discount: float
 ) -> float:

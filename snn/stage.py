@@ -30,7 +30,14 @@ from meshes.files import (
     write_json,
     write_json_atomic,
 )
-from snn.agent import AgentConfig, AgentError, RunResult, config_to_json, run_agent
+from snn.agent import (
+    AgentConfig,
+    AgentError,
+    RunResult,
+    censored_episodes,
+    config_to_json,
+    run_agent,
+)
 from snn.parallel import map_runs
 
 DEFAULT_RATIOS = tuple(float(r) for r in np.logspace(-1, 1.5, 8))  # tau / frame
@@ -351,7 +358,7 @@ def _table(
 
 def _row(x: float, runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
     etc = [r["episodes_to_criterion"] for r in runs]
-    censored = [budget if e is None else e for e in etc]
+    censored = censored_episodes(etc, budget)
     return {
         "x": x,
         "episodes_to_criterion": etc,

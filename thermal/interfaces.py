@@ -35,6 +35,7 @@ from dolfinx import fem
 from petsc4py import PETSc
 
 from meshes.materials import Material
+from meshes.spec import interface_pair
 from thermal.config import ThermalError
 
 
@@ -71,7 +72,7 @@ def check_interfaces(table: dict[str, float], area_m2: dict[str, float], error: 
     """Refuse an ``interfaces`` entry with R > 0 whose two materials never touch in the mesh
     (a typo, or a pair of a material the design replaced, would otherwise pass silently)."""
     for key, r in table.items():
-        name = pair_name(frozenset(n.strip() for n in key.split("/")))
+        name = pair_name(interface_pair(key))
         if r > 0 and area_m2.get(name, 0.0) <= 0.0:
             raise error(
                 f"interfaces.{key}: no face of the mesh has these two materials on its two "

@@ -153,6 +153,7 @@ def heater_drive(
     resistor = heater_resistor(spec, MATERIALS[spec.heater.material])
     if resistor is not None:
         rise = steady.heater_rise_k_per_w
+        # the drive depends on the heater's rise only, not on the ambient it rises from
         point = operating_point(resistor, power, rise, rise, 300.0)
         drive.update(
             heater_resistance_ohm=point.resistance_ohm,

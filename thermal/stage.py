@@ -33,7 +33,6 @@ from thermal.fe import (
     assemble_device,
     solver_settings,
     steady_from_fields,
-    steady_state,
 )
 from thermal.heater import heater_resistor
 from thermal.interfaces import check_interfaces
@@ -144,12 +143,11 @@ def _filament_sources(
     z, r = network.step_response(times), network.steady_k_per_w()
     z_half = reduced.model_half.filament_sources().network().step_response(times)
     mor_error = float(np.max(np.abs(z - z_half) / np.diag(r)[None, None, :]))
-    mismatch = float("nan")
-    if reduced.steady_columns is not None:
-        psi = reduced.steady_columns[:, len(system.loads) :]  # K^-1 c_f, owned rows
-        rows = np.column_stack([c.getArray(readonly=True) for c in system.probes])
-        exact = system.comm.allreduce(rows.T @ psi, op=MPI.SUM)
-        mismatch = float(np.max(np.abs(exact - r)) / np.max(np.abs(exact)))
+    assert reduced.steady_columns is not None  # shifts_for includes s = 0
+    psi = reduced.steady_columns[:, len(system.loads) :]  # K^-1 c_f, owned rows
+    rows = np.column_stack([c.getArray(readonly=True) for c in system.probes])
+    exact = system.comm.allreduce(rows.T @ psi, op=MPI.SUM)
+    mismatch = float(np.max(np.abs(exact - r)) / np.max(np.abs(exact)))
     tau_mean = np.array(
         [mean_rise_time_s(network.tau_s, network.residues_k_per_w[f, f]) for f in range(len(r))]
     )
@@ -257,16 +255,15 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
             f"{mor_error:.2g} of R_self (above {MAX_MOR_ERROR:g}); raise shifts_per_decade "
             f"({cfg.shifts_per_decade:g})"
         )
+    # shifts_for always includes s = 0: its solves are the exact steady fields K^-1 b
+    assert reduced.steady_columns is not None
     filament = _filament_sources(system, reduced, setup.times)
-    if reduced.steady_columns is not None:  # the s = 0 solves of the reduction: K^-1 b exactly
-        fields = []
-        for column in reduced.steady_columns[:, : len(system.loads)].T:
-            vec = system.stiffness.createVecRight()
-            vec.setArray(np.ascontiguousarray(column))  # type: ignore[arg-type]  # stubs: Sequence
-            fields.append(vec)
-        r_exact, steady_fields, balance = steady_from_fields(system, fields)
-    else:
-        r_exact, steady_fields, balance = steady_state(system)
+    fields = []
+    for column in reduced.steady_columns[:, : len(system.loads)].T:
+        vec = system.stiffness.createVecRight()
+        vec.setArray(np.ascontiguousarray(column))  # type: ignore[arg-type]  # stubs: Sequence
+        fields.append(vec)
+    r_exact, steady_fields, balance = steady_from_fields(system, fields)
     return _Solution(
         system,
         reduced,
