@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= results/demo
 STUDY_DIR ?= results/study-demo
 ENV_STUDY_DIR ?= results/study-environment
+PROG_SWEEP_DIR ?= results/sweep-programming
+CARD ?= $(DEMO_DIR)/model_card.json
 TIMIT_CORPUS ?= data/timit-synth
 FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
@@ -21,6 +23,9 @@ help:
 	@echo "make study-demo set up, then the demo co-design study (12 designs, about 6 min) -> $(STUDY_DIR)"
 	@echo "make study-environment  the default stack in a um box, one environment change at a"
 	@echo "                   time, with the maze on each card (8 designs, about 25 min) -> $(ENV_STUDY_DIR)"
+	@echo "make sweep-programming  the maze on CARD (default: the demo's card) over SET pulse"
+	@echo "                   voltages and access resistances, SET-only and SET/RESET pairs:"
+	@echo "                   where |dG| lands (about 15 min) -> $(PROG_SWEEP_DIR)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
 	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
 	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
@@ -45,6 +50,13 @@ study-demo: $(STAMP)
 study-environment: $(STAMP)
 	$(VENV)/bin/neohebb study neohebb/environment_study.toml --out $(ENV_STUDY_DIR)
 	@echo "study results: $(ENV_STUDY_DIR)/ (study.csv, pareto.png, figures.png)"
+
+sweep-programming: $(STAMP)
+	@test -f $(CARD) || { echo "no model card at $(CARD): run make demo first, or pass CARD=..."; exit 2; }
+	$(VENV)/bin/neohebb sweep --card $(CARD) --config neohebb/programming_sweep.toml --out $(PROG_SWEEP_DIR)/set_only
+	mkdir -p $(PROG_SWEEP_DIR)
+	sed 's/^programming = "set_only".*/programming = "pair"/' neohebb/programming_sweep.toml > $(PROG_SWEEP_DIR)/pair.toml
+	$(VENV)/bin/neohebb sweep --card $(CARD) --config $(PROG_SWEEP_DIR)/pair.toml --out $(PROG_SWEEP_DIR)/pair
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

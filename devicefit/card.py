@@ -7,11 +7,14 @@ it with the ``jsonschema`` library, then checks what a schema cannot state (ever
 finite, array shapes agree, probes and heaters name the cells row-major, g_min < g_max).
 A card that passes never fails later for a missing or malformed field.
 
-Schema version 2: ``geometry`` (rows, cols, pitch), ``thermal`` (T_ambient, shared poles,
-residues [probe][heater][pole], fit error, Cauer ladder, model-order-reduction route),
-``derived`` (designer figures), ``switching`` (model, parameters, uncertainties, source,
-synthetic flag), ``variability``, ``provenance`` and ``stage`` (input hashes). Version 1 cards
-(neohebb <= 0.1 before this schema) lack the geometry and T_ambient: re-run ``neohebb fit``.
+Schema version 3: ``geometry`` (rows, cols, pitch), ``thermal`` (T_ambient, shared poles,
+residues [probe][heater][pole], fit error, Cauer ladder, model-order-reduction route, and the
+filament terms: the steady rise of every filament per watt in each filament, for a
+programming pulse's own heat), ``derived`` (designer figures and the heater's operating
+point), ``switching`` (the family member, its parameters with uncertainties, the noise model
+and the selection table of the fit, source, synthetic flag), ``variability``,
+``provenance`` and ``stage`` (input hashes). Versions 1 and 2 are refused with the commands
+that write a version 3 card.
 """
 
 from __future__ import annotations
@@ -28,13 +31,20 @@ from typing import Any
 import numpy as np
 
 from devicefit.errors import CardError
-from devicefit.switching import SwitchingModel, check_switching_model
+from devicefit.switching import (
+    FAMILY,
+    PARAMETER_UNITS,
+    SwitchingModel,
+    check_switching_model,
+    model_from,
+    parameter_names,
+)
 from meshes.cells import Cell, array_cells, centre_cell
 from meshes.files import sha256_json
 from thermal.heater import OperatingPoint
 from thermal.modal import FosterNetwork
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 KIND = "neohebb.model_card"
 
 
@@ -65,8 +75,29 @@ class CauerLadder:
 
 
 @dataclass(frozen=True)
+class FilamentTerms:
+    """The filaments as heat sources (a programming pulse's own Joule heat): a shared-pole
+    Foster network of the rise of every probe per watt in each filament [probe, filament],
+    the self term's mean rise time [s], the reduction's and the fit's error estimates."""
+
+    network: FosterNetwork
+    tau_mean_self_s: float
+    mor_rel_error: float
+    fit_max_rel_error: float
+
+    def pulse_mean_k_per_w(self, width_s: float) -> np.ndarray:
+        """Mean rise over a pulse of ``width_s`` per watt [probe, filament] [K/W]:
+        (1/t_p) int_0^t_p Z(t) dt = sum_k R_k (1 - tau_k / t_p (1 - exp(-t_p / tau_k)))."""
+        tau = self.network.tau_s
+        x = width_s / tau
+        share = 1.0 - np.where(x > 1e-8, -np.expm1(-x) / np.maximum(x, 1e-300), 1.0 - x / 2)
+        return np.asarray(self.network.residues_k_per_w @ share)
+
+
+@dataclass(frozen=True)
 class CardThermal:
-    """Compact thermal model: a shared-pole Foster network and how well it fits."""
+    """Compact thermal model: a shared-pole Foster network and how well it fits, and the
+    filament terms."""
 
     network: FosterNetwork
     t_ambient_k: float
@@ -75,17 +106,19 @@ class CardThermal:
     impulse_nonnegative: bool
     cauer_self: CauerLadder | None
     mor_route: dict[str, Any] | None
+    filament: FilamentTerms
 
 
 @dataclass(frozen=True)
 class CardSwitching:
-    """Switching model and where its parameters come from."""
+    """Switching model (a member of ``devicefit.switching.FAMILY``), where its parameters come
+    from, and when fitted: uncertainties, noise model and the family's selection table."""
 
     model: SwitchingModel
-    equation: str
     std: dict[str, float | None] | None
     unidentified: tuple[str, ...]
-    rms_rel_residual: float | None
+    noise: dict[str, float] | None  # sigma_add_s, sigma_mult_rel of the fit
+    selection: tuple[dict[str, Any], ...]  # every member tried, by ascending BIC
     source: str
     synthetic: bool
     linearity: dict[str, Any]
@@ -196,16 +229,24 @@ class ModelCard:
                     "fit_max_rel_error": th.cauer_self.fit_max_rel_error,
                 },
                 "mor_route": th.mor_route,
+                "filament": {
+                    "tau_s": th.filament.network.tau_s.tolist(),
+                    "residues_k_per_w": th.filament.network.residues_k_per_w.tolist(),
+                    "tau_mean_self_s": th.filament.tau_mean_self_s,
+                    "mor_rel_error": th.filament.mor_rel_error,
+                    "fit_max_rel_error": th.filament.fit_max_rel_error,
+                },
             },
             "derived": self.derived.to_json(),
             "switching": {
-                "model": "arrhenius",
-                "equation": self.switching.equation,
+                "model": self.switching.model.NAME,
+                "equation": self.switching.model.EQUATION,
                 "parameters": asdict(self.switching.model),
-                "units": PARAMETER_UNITS,
+                "units": {k: PARAMETER_UNITS[k] for k in parameter_names(self.switching.model)},
                 "std": self.switching.std,
                 "unidentified": list(self.switching.unidentified),
-                "rms_rel_residual": self.switching.rms_rel_residual,
+                "noise": self.switching.noise,
+                "selection": list(self.switching.selection),
                 "source": self.switching.source,
                 "synthetic": self.switching.synthetic,
                 "linearity": self.switching.linearity,
@@ -225,17 +266,6 @@ class ModelCard:
 
 
 PROVENANCE_FIELDS = tuple(f.name for f in fields(Provenance))
-
-PARAMETER_UNITS = {
-    "g_min_s": "S",
-    "g_max_s": "S",
-    "ln_nu0_set": "ln(1/s)",
-    "ea_set_ev": "eV",
-    "gamma_set_ev_per_v": "eV/V",
-    "ln_nu0_reset": "ln(1/s)",
-    "ea_reset_ev": "eV",
-    "gamma_reset_ev_per_v": "eV/V",
-}
 
 
 @cache
@@ -273,10 +303,14 @@ def card_from_json(data: Any, *, where: str = "model card") -> ModelCard:
     """Validate JSON data against the schema and the cross-field rules; build the card."""
     import jsonschema
 
-    if isinstance(data, dict) and data.get("schema_version") == 1:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version in (1, 2):
         raise CardError(
-            f"{where}: schema_version 1 (an older neohebb) has no geometry or T_ambient; "
-            "re-run `neohebb fit` on its directory to write a version 2 card"
+            f"{where}: schema_version {version} (an older neohebb) has no filament terms "
+            + ("or geometry " if version == 1 else "")
+            + "and a single switching model: re-run `neohebb thermal` then `neohebb fit` on its "
+            "directory to write a version 3 card (a response.npz without Z_filament is refused "
+            "by the fit, naming the thermal stage)"
         )
     validator = jsonschema.Draft202012Validator(card_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -307,19 +341,7 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
             f"{where}: thermal.heaters/probes: must name the {geo.rows} x {geo.cols} cells "
             "of geometry row-major (heater_r0_c0, heater_r0_c1, ...)"
         )
-    tau = np.array(th["tau_s"], dtype=float)
-    if np.any(np.diff(tau) <= 0):
-        raise CardError(f"{where}: thermal.tau_s: must be strictly ascending")
-    try:
-        residues = np.array(th["residues_k_per_w"], dtype=float)
-    except ValueError:
-        raise CardError(f"{where}: thermal.residues_k_per_w: ragged nested lists") from None
-    expected = (len(cells), len(cells), len(tau))
-    if residues.shape != expected:
-        raise CardError(
-            f"{where}: thermal.residues_k_per_w: shape {list(residues.shape)}, expected "
-            f"[probe][heater][pole] = {list(expected)}"
-        )
+    tau, residues = _foster_arrays(th, len(cells), "thermal", "heater", where)
     network = FosterNetwork(tau, residues, tuple(th["probes"]), tuple(th["heaters"]))
     r = network.steady_k_per_w()
     if np.any(np.diag(r) <= 0):
@@ -336,8 +358,29 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
     cauer = th["cauer_self"]
     if cauer is not None and len(cauer["r_k_per_w"]) != len(cauer["c_j_per_k"]):
         raise CardError(f"{where}: thermal.cauer_self: r_k_per_w and c_j_per_k differ in length")
+    fil = th["filament"]
+    fil_tau, fil_res = _foster_arrays(fil, len(cells), "thermal.filament", "filament", where)
+    probes = tuple(th["probes"])
+    filament = FilamentTerms(
+        FosterNetwork(fil_tau, fil_res, probes, probes),
+        float(fil["tau_mean_self_s"]),
+        float(fil["mor_rel_error"]),
+        float(fil["fit_max_rel_error"]),
+    )
+    if np.any(np.diag(filament.network.steady_k_per_w()) <= 0):
+        raise CardError(f"{where}: thermal.filament.residues_k_per_w: a self term sums to <= 0")
     sw = data["switching"]
-    model = SwitchingModel(**{k: float(v) for k, v in sw["parameters"].items()})
+    names = parameter_names(FAMILY[sw["model"]])
+    if set(sw["parameters"]) != set(names):
+        missing = sorted(set(names) - set(sw["parameters"]))
+        extra = sorted(set(sw["parameters"]) - set(names))
+        raise CardError(
+            f"{where}: switching.parameters: the {sw['model']} model needs exactly "
+            f"{', '.join(names)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; not its parameters: {', '.join(extra)}" if extra else "")
+        )
+    model = model_from(sw["model"], sw["parameters"])
     check_switching_model(model, CardError, f"{where}: switching.parameters")
     return ModelCard(
         geometry=geo,
@@ -356,14 +399,15 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
                 cauer["fit_max_rel_error"],
             ),
             mor_route=th["mor_route"],
+            filament=filament,
         ),
         derived=_derived(data["derived"]),
         switching=CardSwitching(
             model=model,
-            equation=sw["equation"],
             std=sw["std"],
             unidentified=tuple(sw["unidentified"]),
-            rms_rel_residual=sw["rms_rel_residual"],
+            noise=sw["noise"],
+            selection=tuple(sw["selection"]),
             source=sw["source"],
             synthetic=sw["synthetic"],
             linearity=sw["linearity"],
@@ -372,6 +416,27 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
         provenance=Provenance(**{k: data["provenance"][k] for k in PROVENANCE_FIELDS}),
         stage=data["stage"],
     )
+
+
+def _foster_arrays(
+    data: dict[str, Any], n_cells: int, path: str, source: str, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``tau_s`` (strictly ascending) and ``residues_k_per_w`` [probe][source][pole] of the
+    cells of a card section at ``path``; ``CardError`` naming the field."""
+    tau = np.array(data["tau_s"], dtype=float)
+    if np.any(np.diff(tau) <= 0):
+        raise CardError(f"{where}: {path}.tau_s: must be strictly ascending")
+    try:
+        residues = np.array(data["residues_k_per_w"], dtype=float)
+    except ValueError:
+        raise CardError(f"{where}: {path}.residues_k_per_w: ragged nested lists") from None
+    expected = (n_cells, n_cells, len(tau))
+    if residues.shape != expected:
+        raise CardError(
+            f"{where}: {path}.residues_k_per_w: shape {list(residues.shape)}, expected "
+            f"[probe][{source}][pole] = {list(expected)}"
+        )
+    return tau, residues
 
 
 def _derived(data: dict[str, Any]) -> DerivedFigures:

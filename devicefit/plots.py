@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from devicefit.card import CardGeometry, CardSwitching, CauerLadder
-from devicefit.switching import SwitchingData
+from devicefit.switching import PulseHeating
+from devicefit.switching_fit import SwitchingData
 from meshes.cells import reference_neighbours
 from thermal.modal import FosterNetwork
 from thermal.response import Response
@@ -80,18 +81,25 @@ def plot_fit(
 
 
 def plot_switching(
-    switching: CardSwitching, data: SwitchingData | None, t_ambient_k: float, png: Path
+    switching: CardSwitching,
+    data: SwitchingData | None,
+    t_ambient_k: float,
+    heating: PulseHeating,
+    pulse_v: float,
+    png: Path,
 ) -> None:
-    """dG of one programming pulse vs temperature for SET and RESET at three G0, with data
-    (labelled synthetic when the card says so)."""
+    """Three panels: dG of one ``pulse_v`` SET and RESET pulse (100 ns, own heat included)
+    vs the cell's temperature at three G0, with the data (labelled synthetic when the card
+    says so); the heat-driven part of a SET against the stored rise; the family's AIC/BIC
+    (fitted cards)."""
     model = switching.model
-    temps = np.linspace(290, 460, 200)
-    fig, (ax, ax_lin) = plt.subplots(1, 2, figsize=(13, 5))
+    temps = np.linspace(t_ambient_k - 10, t_ambient_k + 250, 200)
+    fig, (ax, ax_lin, ax_sel) = plt.subplots(1, 3, figsize=(18, 5))
     window = model.g_max_s - model.g_min_s
     for frac, style in ((0.25, ":"), (0.5, "-"), (0.75, "--")):
         g0 = model.g_min_s + frac * window
         for pol, colour in ((True, "#d62728"), (False, "#1f77b4")):
-            dg = model.delta_g_s(temps, g0, pol, 1.0, 1e-7)
+            dg = model.delta_g_s(temps, g0, pol, pulse_v, 1e-7, heating=heating)
             ax.semilogy(
                 temps,
                 np.abs(dg) / window,
@@ -100,27 +108,27 @@ def plot_switching(
                 label=f"{'SET' if pol else 'RESET'}, G0 = {g0 * 1e6:.0f} uS",
             )
     if data is not None:
-        sel = np.isclose(data.pulse_v, 1.0)
+        sel = np.isclose(data.pulse_v, pulse_v) & np.isclose(data.pulse_s, 1e-7)
         ax.semilogy(
             data.temperature_k[sel],
             np.abs(data.dg_s[sel]) / window,
             ".",
             color="0.4",
             ms=3,
-            label="SYNTHETIC data (1 V)" if switching.synthetic else "data (1 V)",
+            label=f"{'SYNTHETIC data' if switching.synthetic else 'data'} ({pulse_v:g} V)",
         )
-    ax.set_xlabel("cell temperature [K]")
-    ax.set_ylabel("|dG| of one 1 V, 100 ns pulse / (G_max - G_min)")
+    ax.set_xlabel("cell temperature before the pulse [K]")
+    ax.set_ylabel(f"|dG| of one {pulse_v:g} V, 100 ns pulse / (G_max - G_min)")
     ax.set_title(
-        "temperature-dependent switching"
+        f"{model.NAME} switching, own heat {heating.filament_r_k_per_w:.3g} K/W"
         + (" (fitted to SYNTHETIC data)" if switching.synthetic else "")
     )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     g0 = 0.5 * (model.g_min_s + model.g_max_s)
     rises = np.linspace(0, 100, 200)
-    base = model.delta_g_s(t_ambient_k, g0, True, 1.0, 1e-7)
-    heat = model.delta_g_s(t_ambient_k + rises, g0, True, 1.0, 1e-7) - base
+    base = model.delta_g_s(t_ambient_k, g0, True, pulse_v, 1e-7, heating=heating)
+    heat = model.delta_g_s(t_ambient_k + rises, g0, True, pulse_v, 1e-7, heating=heating) - base
     ax_lin.plot(rises, heat / window * 100, color="#d62728", label="heat-driven dG (SET)")
     for span in (25.0, 100.0):
         x, y = rises[rises <= span], heat[rises <= span]
@@ -128,12 +136,31 @@ def plot_switching(
         ax_lin.plot(
             rises, slope * rises / window * 100, "--", lw=1, label=f"best line over 0-{span:g} K"
         )
-    ax_lin.set_ylim(0, heat.max() / window * 110)
     ax_lin.set_xlabel(f"temperature rise above {t_ambient_k:g} K (the eligibility trace) [K]")
     ax_lin.set_ylabel("dG(T0 + dT) - dG(T0) [% of window]")
     ax_lin.set_title("is dG proportional to the stored dT?")
     ax_lin.grid(True, alpha=0.3)
     ax_lin.legend(fontsize=8)
+    if switching.selection:
+        names = [row["model"] for row in switching.selection]
+        best = min(min(r["aic"], r["bic"]) for r in switching.selection)
+        at = np.arange(len(names), dtype=float)
+        for shift, key, colour in ((-0.2, "aic", "#7f7f7f"), (0.2, "bic", "#2ca02c")):
+            ax_sel.bar(
+                at + shift,
+                [r[key] - best for r in switching.selection],
+                0.4,
+                color=colour,
+                label=key.upper(),
+            )
+        ax_sel.set_xticks(at, names)
+        ax_sel.set_ylabel("criterion - the lowest (lower is better)")
+        ax_sel.set_title(f"model selection: {names[0]} kept (lowest BIC)")
+        ax_sel.legend()
+        ax_sel.grid(True, axis="y", alpha=0.3)
+    else:
+        ax_sel.text(0.5, 0.5, "default parameters:\nno data, no selection", ha="center")
+        ax_sel.set_axis_off()
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

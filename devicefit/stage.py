@@ -25,6 +25,7 @@ from devicefit.card import (
     CardThermal,
     CauerLadder,
     DerivedFigures,
+    FilamentTerms,
     ModelCard,
     Provenance,
     card_from_json,
@@ -32,14 +33,8 @@ from devicefit.card import (
 from devicefit.cauer import foster_to_cauer
 from devicefit.errors import CardError, FitError
 from devicefit.foster import IMPULSE_TOLERANCE, FosterFit, fit_foster, impulse_floor, truncate_modal
-from devicefit.switching import (
-    EQUATION,
-    SwitchingData,
-    SwitchingModel,
-    fit_switching,
-    linearity_window,
-    read_switching_csv,
-)
+from devicefit.switching import DissolutionModel, PulseHeating, linearity_window
+from devicefit.switching_fit import SwitchingData, fit_switching, read_switching_csv
 from meshes.cells import Cell, reference_neighbours
 from meshes.files import (
     directory_lock,
@@ -55,6 +50,7 @@ from thermal.modal import FosterNetwork
 from thermal.response import Response, read_response
 
 FIT_PICTURES = ("fit_thermal.png", "fit_switching.png")
+LINEARITY_PULSE_S = 1e-7  # pulse of the card's linearity figure and the switching plot
 
 
 log = logging.getLogger(__name__)
@@ -72,6 +68,10 @@ class FitConfig:
     switching_csv: str | None = None  # switching measurements to fit; None: default model
     switching_synthetic: bool = False  # the CSV is generated, not measured (labels the card)
     switching_max_rms_rel: float = 0.25  # refuse a switching fit worse than this
+    switching_series_ohm: float = 0.0  # series resistance of the CSV's measurement [ohm]
+    # the measured filament's thermal resistance [K/W]; None: this device's (thermal stage)
+    switching_r_th_k_per_w: float | None = None
+    linearity_pulse_v: float = 0.3  # SET pulse of the card's linearity figure [V]
 
 
 def fit_config_from_dict(data: dict[str, Any], *, base: Path | None = None) -> FitConfig:
@@ -93,6 +93,13 @@ def fit_config_from_dict(data: dict[str, Any], *, base: Path | None = None) -> F
         elif name == "switching_synthetic":
             if not isinstance(value, bool):
                 raise CardError(f"fit.switching_synthetic: expected true or false, got {value!r}")
+        elif name == "switching_series_ohm":
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < math.inf
+            ):
+                raise CardError(f"fit.switching_series_ohm: must be a number >= 0, got {value!r}")
         elif (
             isinstance(value, bool)
             or not isinstance(value, int | float)
@@ -100,7 +107,11 @@ def fit_config_from_dict(data: dict[str, Any], *, base: Path | None = None) -> F
             or value <= 0
         ):
             raise CardError(f"fit.{name}: must be a positive number, got {value!r}")
-        values[name] = float(value) if isinstance(known[name].default, float) else value
+        values[name] = (
+            float(value)
+            if isinstance(known[name].default, float) or name == "switching_r_th_k_per_w"
+            else value
+        )
     cfg = dataclasses.replace(FitConfig(), **values)
     return with_switching_csv(cfg, cfg.switching_csv, base=base)
 
@@ -155,7 +166,8 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
     response = read_response(ddir, CardError)
     settings = fit_settings(cfg)  # refuses a missing switching CSV before any fitting
     fit, cauer, mor = fit_thermal(response, cfg)
-    switching, switching_data = switching_section(cfg, response.t_ambient_k)
+    filament = filament_terms(response, cfg)
+    switching, switching_data = switching_section(cfg, response, filament)
     geometry = CardGeometry(
         response.array.rows, response.array.cols, response.array.pitch_m, response.array.boundary
     )
@@ -171,6 +183,7 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
             impulse_nonnegative=impulse_floor(net) >= -IMPULSE_TOLERANCE,
             cauer_self=cauer,
             mor_route=mor,
+            filament=filament,
         ),
         derived=derived_figures(net, geometry, cfg, response),
         switching=switching,
@@ -201,7 +214,12 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
 
             plot_fit(response, net, geometry, cauer, scratch / "fit_thermal.png")
             plot_switching(
-                switching, switching_data, response.t_ambient_k, scratch / "fit_switching.png"
+                switching,
+                switching_data,
+                response.t_ambient_k,
+                centre_heating(filament, response, 0.0, LINEARITY_PULSE_S),
+                cfg.linearity_pulse_v,
+                scratch / "fit_switching.png",
             )
         write_json(scratch / "model_card.json", data)
     return ddir
@@ -213,25 +231,7 @@ def fit_thermal(
     """The shared-pole Foster fit of Z (refused above ``rel_tol``), the Cauer ladder of the
     centre cell's self term and the model-order-reduction route at the same order."""
     t, z = response.t_s, response.z_k_per_w
-    where = response.directory / "response.npz"
-    try:
-        fit = fit_foster(
-            t,
-            z,
-            response.probes,
-            response.heaters,
-            rel_tol=cfg.rel_tol,
-            max_poles=cfg.max_poles,
-            self_nonnegative=False,
-        )
-    except FitError as exc:
-        raise CardError(f"{where}: {exc}") from None
-    if fit.max_rel_error > cfg.rel_tol:
-        raise CardError(
-            f"fit.rel_tol: the best {len(fit.network.tau_s)}-pole fit misses Z by "
-            f"{100 * fit.max_rel_error:.3g} % of R_self, above fit.rel_tol = "
-            f"{100 * cfg.rel_tol:.3g} %; raise fit.max_poles ({cfg.max_poles}) or fit.rel_tol"
-        )
+    fit = _fit_within_tol(response, z, list(response.heaters), cfg, "Z", self_nonnegative=False)
     array = response.array
     c = response.heaters.index(reference_neighbours(array.rows, array.cols)[0].heater)
     # The Cauer ladder needs a driving-point-like (positive-residue) self term: a one-port
@@ -256,6 +256,38 @@ def fit_thermal(
         one_port.max_rel_error,
     )
     return fit, cauer, _mor_route(response, len(fit.network.tau_s))
+
+
+def _fit_within_tol(
+    response: Response,
+    z: np.ndarray,
+    sources: list[str],
+    cfg: FitConfig,
+    name: str,
+    *,
+    self_nonnegative: bool = True,
+) -> FosterFit:
+    """Shared-pole Foster fit of ``z`` [t, probe, source] of the response (``name`` in
+    messages), refused above ``cfg.rel_tol`` of the self terms, naming the settings."""
+    try:
+        fit = fit_foster(
+            response.t_s,
+            z,
+            list(response.probes),
+            sources,
+            rel_tol=cfg.rel_tol,
+            max_poles=cfg.max_poles,
+            self_nonnegative=self_nonnegative,
+        )
+    except FitError as exc:
+        raise CardError(f"{response.directory / 'response.npz'}: {name}: {exc}") from None
+    if fit.max_rel_error > cfg.rel_tol:
+        raise CardError(
+            f"fit.rel_tol: the best {len(fit.network.tau_s)}-pole fit misses {name} by "
+            f"{100 * fit.max_rel_error:.3g} % of its self terms, above fit.rel_tol = "
+            f"{100 * cfg.rel_tol:.3g} %; raise fit.max_poles ({cfg.max_poles}) or fit.rel_tol"
+        )
+    return fit
 
 
 def _mor_route(response: Response, n_poles: int) -> dict[str, Any]:
@@ -316,38 +348,86 @@ def heater_figures(response: Response, power_w: float) -> OperatingPoint | None:
     )
 
 
+def filament_terms(response: Response, cfg: FitConfig) -> FilamentTerms:
+    """Shared-pole Foster fit of the filament sources of the thermal stage (``Z_filament``;
+    self terms are driving points, so their residues are >= 0), refused above
+    ``cfg.rel_tol``; ``CardError`` for a response written before they existed."""
+    record = response.info.get("filament_sources")
+    z = response.z_filament_k_per_w
+    if z is None or not isinstance(record, dict):
+        raise CardError(
+            f"{response.directory}: response.npz has no filament sources (written by an older "
+            "neohebb): re-run `neohebb thermal` on this directory, then `neohebb fit`"
+        )
+    fit = _fit_within_tol(response, z, list(response.probes), cfg, "Z_filament")
+    return FilamentTerms(
+        fit.network,
+        float(record["tau_mean_self_s"]),
+        float(record["mor_rel_error_estimate"]),
+        fit.max_rel_error,
+    )
+
+
+def centre_heating(
+    filament: FilamentTerms, response: Response, series_ohm: float, width_s: float
+) -> PulseHeating:
+    """The centre cell's own heat during a pulse of ``width_s`` (its mean over the pulse,
+    ``FilamentTerms.pulse_mean_k_per_w``) with a series resistance."""
+    array = response.array
+    c = response.heaters.index(reference_neighbours(array.rows, array.cols)[0].heater)
+    return PulseHeating(float(filament.pulse_mean_k_per_w(width_s)[c, c]), series_ohm)
+
+
 def switching_section(
-    cfg: FitConfig, t_ambient_k: float
+    cfg: FitConfig, response: Response, filament: FilamentTerms
 ) -> tuple[CardSwitching, SwitchingData | None]:
-    """The card's switching model: fitted to ``cfg.switching_csv``, or the defaults; its
-    linearity figure is taken at the device's ambient temperature."""
+    """The card's switching model: fitted to ``cfg.switching_csv`` (every member of the family,
+    the lowest BIC kept; the pulse's own heat with the measurement's series resistance and
+    filament), or the default drift-dissolution member; its linearity figure is a
+    ``cfg.linearity_pulse_v`` SET at the device's ambient, own heat included (no series)."""
+    t_ambient_k = response.t_ambient_k
+    device = centre_heating(filament, response, 0.0, LINEARITY_PULSE_S)
     if cfg.switching_csv is None:
-        model = SwitchingModel()
+        model = DissolutionModel()
         return CardSwitching(
             model=model,
-            equation=EQUATION,
             std=None,
             unidentified=(),
-            rms_rel_residual=None,
-            source="default parameters: representative assumptions, not a measured device",
+            noise=None,
+            selection=(),
+            source="default parameters from published compact models (docs/devicefit.md); "
+            "not a measured device",
             synthetic=False,
-            linearity=linearity_window(model, t_ambient_k=t_ambient_k),
+            linearity=linearity_window(
+                model, t_ambient_k=t_ambient_k, pulse_v=cfg.linearity_pulse_v, heating=device
+            ),
         ), None
     path = Path(cfg.switching_csv)
     data = read_switching_csv(path)
-    fit = fit_switching(data, max_rms_rel=cfg.switching_max_rms_rel, where=str(path))
-    source = f"fitted to {path.name}"
+    # the measurement's own heat: this device's filament at the CSV's median pulse width
+    width = float(np.median(data.pulse_s))
+    measured = PulseHeating(
+        centre_heating(filament, response, 0.0, width).filament_r_k_per_w
+        if cfg.switching_r_th_k_per_w is None
+        else cfg.switching_r_th_k_per_w,
+        cfg.switching_series_ohm,
+    )
+    fit = fit_switching(data, measured, max_rms_rel=cfg.switching_max_rms_rel, where=str(path))
+    best = fit.best
+    source = f"fitted to {path.name} ({best.model.NAME}: lowest BIC of the family)"
     if cfg.switching_synthetic:
         source += " (SYNTHETIC data, not a measurement)"
-    if fit.unidentified:
-        source += f"; not determined by the data, kept at defaults: {', '.join(fit.unidentified)}"
+    if best.unidentified:
+        source += f"; not determined by the data, kept at defaults: {', '.join(best.unidentified)}"
     return CardSwitching(
-        model=fit.model,
-        equation=EQUATION,
-        std=fit.std,
-        unidentified=fit.unidentified,
-        rms_rel_residual=fit.rms_rel_residual,
+        model=best.model,
+        std=best.std,
+        unidentified=best.unidentified,
+        noise={"sigma_add_s": best.sigma_add_s, "sigma_mult_rel": best.sigma_mult_rel},
+        selection=tuple(m.record() for m in fit.members),
         source=source,
         synthetic=cfg.switching_synthetic,
-        linearity=linearity_window(fit.model, t_ambient_k=t_ambient_k),
+        linearity=linearity_window(
+            best.model, t_ambient_k=t_ambient_k, pulse_v=cfg.linearity_pulse_v, heating=device
+        ),
     ), data

@@ -1,65 +1,153 @@
-"""Temperature-dependent conductance change of one fixed programming pulse.
+"""Temperature-dependent conductance change of one programming pulse: a small model family.
 
-Field-assisted, thermally activated ion hopping (Arrhenius kinetics with a barrier lowered by
-the applied voltage; Ielmini, Semicond. Sci. Technol. 31, 063002 (2016); Menzel et al.,
-Adv. Funct. Mater. 25, 6306 (2015)) with saturation toward the conductance window:
+Both members are field-assisted, thermally activated ion hopping (Arrhenius kinetics with a
+barrier lowered by the cell voltage; Ielmini, Semicond. Sci. Technol. 31, 063002 (2016);
+Menzel et al., Adv. Funct. Mater. 25, 6306 (2015)), evaluated at the cell's *effective*
+temperature during the pulse (``PulseHeating``):
 
-    r(T, V)  = nu0 exp(-(E_a - gamma |V|) / (k_B T))                          [1/s]
-    SET:   dG = (G_max - G0) (1 - exp(-r_set(T, V) t_p))                       (> 0)
-    RESET: dG = -(G0 - G_min) (1 - exp(-r_reset(T, V) t_p))                    (< 0)
+    V_cell = V / (1 + G0 R_series)            (access transistor / series resistance)
+    T_eff  = T + R_fil V_cell^2 G0             (the pulse's own Joule heat in the filament)
+    r(T, V) = exp(ln_nu0 - (E_a - gamma |V_cell|) / (k_B T_eff))                  [1/s]
 
-For r t_p << 1, dG ~ (G_max - G0) r(T) t_p: the heat stored in the cell (the eligibility
-trace) multiplies the update, which is what makes the thermal neoHebbian rule work.
+T is the cell's temperature before the pulse (ambient + stored trace + neighbours' heat).
+R_fil is the filament's own thermal resistance from the thermal stage; its rise time (tens of
+ps on the default device) is far below a ns pulse, so the steady rise is used. The own heat
+makes the rate, and its temperature sensitivity, depend on G0 and on the series resistance.
 
-The default parameters are representative assumptions, not a measured device: a 10-100 uS
-window, barriers 0.6 eV (SET) / 0.7 eV (RESET) lowered by 0.2 eV/V, prefactors chosen so that
-a 1 V, 100 ns pulse at 300 K moves about 0.1 % of the window and one 100 K warmer about 30x
-more. No public measured dataset is available here: ``example_switching.csv`` is generated
-from this model with noise (``synthetic_measurements``), and says so.
+``ArrheniusModel`` (family name "arrhenius", the simple member), x = (G - G_min)/(G_max - G_min):
+
+    SET:   dx/dt = r_set (1 - x)          RESET: dx/dt = -r_reset x
+
+``DissolutionModel`` ("drift-dissolution") adds thermally activated, field-free dissolution of
+the filament (the retention-loss process; its barrier is above the drift barriers, so it
+matters only when the cell is hot) and the read conductance's temperature coefficient:
+
+    r_diss = exp(ln_nu0_diss - E_diss / (k_B T_eff))
+    SET:   dx/dt = r_set (1 - x) - r_diss x       -> relaxes to x_eq = r_set / (r_set + r_diss)
+    RESET: dx/dt = -(r_reset + r_diss) x
+    G_read(T_read) = G (1 + alpha_read (T_read - 300 K))
+
+A SET pulse on a cell above x_eq(T_eff) *lowers* G: the direction and size of a hot pulse's
+change depend on G0 and polarity (the thermal neoHebbian paper's observation). Both are linear
+in x at fixed T_eff, so dx over a pulse of width t_p is x1 = x_eq + (x0 - x_eq) exp(-k t_p),
+with k the total rate. The own heat follows G through the pulse: the rates are those of the
+pulse's mid-point G (predictor-corrector), and a pulse whose change of G moves its rate by
+more than ``RATE_CHANGE`` (relative) is integrated in substeps (one per ``STEP_CHANGE`` of
+that change, at most ``SUBSTEPS``), each such a relaxation (tested against an RK4 solution).
+
+Parameters are in SI (energies in eV). The defaults are the class defaults; their sources
+are in ``DEFAULT_SOURCES`` and docs/devicefit.md.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from dataclasses import dataclass, fields, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import numpy as np
-import scipy.optimize
 from numpy.typing import NDArray
 
-from devicefit.errors import CardError
-from meshes.files import StageError, read_text
+from meshes.files import StageError
 
 FloatArray = NDArray[np.float64]
 K_B_EV = 8.617333262e-5  # Boltzmann constant [eV/K]
-COLUMNS = ("temperature_k", "g0_s", "polarity", "pulse_v", "pulse_s", "dg_s")
+T_READ_REF_K = 300.0  # reference temperature of the read conductance G
 
 
 @dataclass(frozen=True)
-class SwitchingModel:
-    """Parameters (SI, energies in eV) of the Arrhenius switching model above."""
+class PulseHeating:
+    """Electrical and thermal context of a programming pulse (both 0: no own heating, the
+    full pulse voltage on the cell)."""
 
+    filament_r_k_per_w: float = 0.0  # the filament's own thermal resistance R_fil [K/W]
+    series_resistance_ohm: float = 0.0  # access transistor (or compliance) in series [ohm]
+
+    def conditions(
+        self, temperature_k: FloatArray, g0_s: FloatArray | float, pulse_v: FloatArray | float
+    ) -> tuple[FloatArray, FloatArray]:
+        """(T_eff [K], V_cell [V]): V_cell = V / (1 + G0 R_s), T_eff = T + R_fil V_cell^2 G0."""
+        v_cell = np.asarray(pulse_v / (1.0 + g0_s * self.series_resistance_ohm), float)
+        return temperature_k + self.filament_r_k_per_w * v_cell**2 * g0_s, v_cell
+
+    def power_w(self, g0_s: Any, pulse_v: Any) -> FloatArray:
+        """The pulse's Joule power in the cell, V_cell^2 G0 [W]."""
+        g = np.asarray(g0_s, float)
+        v_cell = np.asarray(pulse_v, float) / (1.0 + g * self.series_resistance_ohm)
+        return np.asarray(v_cell**2 * g)
+
+    def own_rise_k(self, g0_s: Any, pulse_v: Any) -> FloatArray:
+        """The pulse's own filament rise R_fil V_cell^2 G0 [K]."""
+        return self.filament_r_k_per_w * self.power_w(g0_s, pulse_v)
+
+
+NO_HEATING = PulseHeating()
+RATE_CHANGE = 0.05  # a pulse whose own heat moves its rate more is integrated in substeps
+SUBSTEPS = 64  # at most
+STEP_CHANGE = 0.01  # the relative rate change a substep may span (sets their number)
+
+
+def _drift_rate(
+    ln_nu: FloatArray, ea_ev: FloatArray, gamma: FloatArray, t_eff: FloatArray, v_cell: FloatArray
+) -> FloatArray:
+    return np.asarray(np.exp(ln_nu - (ea_ev - gamma * np.abs(v_cell)) / (K_B_EV * t_eff)))
+
+
+def _arguments(*args: Any) -> list[FloatArray]:
+    t, g0, pol, v, tp, m = np.broadcast_arrays(
+        np.asarray(args[0], float),
+        np.asarray(args[1], float),
+        np.asarray(args[2], bool),
+        np.asarray(args[3], float),
+        np.asarray(args[4], float),
+        np.asarray(args[5], float),
+    )
+    return [t, g0, pol, v, tp, m]
+
+
+@dataclass(frozen=True)
+class ArrheniusModel:
+    """The simple member: field-lowered Arrhenius drift toward the window's bound."""
+
+    NAME: ClassVar[str] = "arrhenius"
+    EQUATION: ClassVar[str] = (
+        "V_cell = V / (1 + G0 R_s); T_eff = T + R_fil V_cell^2 G0; "
+        "r = exp(ln_nu0 - (ea - gamma |V_cell|) / (k_B T_eff)); x = (G - g_min) / (g_max - g_min); "
+        "SET dx/dt = r_set (1 - x); RESET dx/dt = -r_reset x"
+    )
+
+    # defaults: DEFAULT_SOURCES
     g_min_s: float = 1e-5
     g_max_s: float = 1e-4
-    ln_nu0_set: float = 24.7  # ln(nu0 [1/s])
-    ea_set_ev: float = 0.6
-    gamma_set_ev_per_v: float = 0.2
-    ln_nu0_reset: float = 28.6
-    ea_reset_ev: float = 0.7
-    gamma_reset_ev_per_v: float = 0.2
+    ln_nu0_set: float = 29.93  # ln(nu0 [1/s]): nu0 = 1e13 Hz
+    ea_set_ev: float = 0.7
+    gamma_set_ev_per_v: float = 0.3
+    ln_nu0_reset: float = 29.93
+    ea_reset_ev: float = 1.12
+    gamma_reset_ev_per_v: float = 0.3
 
-    def rate_per_s(
-        self, temperature_k: FloatArray, pulse_v: FloatArray, set_polarity: NDArray[np.bool_]
+    def drift_rate_per_s(
+        self, t_eff_k: FloatArray, v_cell: FloatArray, set_polarity: NDArray[np.bool_]
     ) -> FloatArray:
-        """r(T, V) for each sample, SET or RESET parameters by ``set_polarity``."""
-        ln_nu = np.where(set_polarity, self.ln_nu0_set, self.ln_nu0_reset)
-        ea = np.where(set_polarity, self.ea_set_ev, self.ea_reset_ev)
-        gamma = np.where(set_polarity, self.gamma_set_ev_per_v, self.gamma_reset_ev_per_v)
-        return np.exp(ln_nu - (ea - gamma * np.abs(pulse_v)) / (K_B_EV * temperature_k))
+        """r(T_eff, V_cell): SET or RESET parameters by ``set_polarity``."""
+        return _drift_rate(
+            np.where(set_polarity, self.ln_nu0_set, self.ln_nu0_reset),
+            np.where(set_polarity, self.ea_set_ev, self.ea_reset_ev),
+            np.where(set_polarity, self.gamma_set_ev_per_v, self.gamma_reset_ev_per_v),
+            t_eff_k,
+            v_cell,
+        )
+
+    def relaxation(
+        self, t_eff: FloatArray, v_cell: FloatArray, pol: NDArray[np.bool_]
+    ) -> tuple[FloatArray, FloatArray]:
+        """(total rate k, equilibrium x_eq) of dx/dt = -k (x - x_eq)."""
+        r = self.drift_rate_per_s(t_eff, v_cell, pol)
+        return r, np.where(pol, 1.0, 0.0)
+
+    def read_gain(self, t_read_k: Any) -> FloatArray:
+        """G_read / G at read temperature ``t_read_k`` (1: no temperature coefficient)."""
+        return np.ones_like(np.asarray(t_read_k, float))
 
     def delta_g_s(
         self,
@@ -69,247 +157,165 @@ class SwitchingModel:
         pulse_v: Any,
         pulse_s: Any,
         rate_factor: Any = 1.0,
+        heating: PulseHeating = NO_HEATING,
+        substeps: int = SUBSTEPS,
     ) -> FloatArray:
-        """dG [S] of one pulse (vectorised over all arguments); ``rate_factor`` multiplies r
-        (a device's fixed device-to-device factor)."""
-        t, g0, pol, v, tp, m = np.broadcast_arrays(
-            np.asarray(temperature_k, float),
-            np.asarray(g0_s, float),
-            np.asarray(set_polarity, bool),
-            np.asarray(pulse_v, float),
-            np.asarray(pulse_s, float),
-            np.asarray(rate_factor, float),
+        """dG [S] of one pulse, vectorised over every argument; ``temperature_k`` is the cell
+        before the pulse (the pulse adds its own heat by ``heating``), ``rate_factor`` a
+        device's fixed rate multiplier (device-to-device variability); ``substeps`` the
+        relaxations of a pulse whose change moves its rate by > RATE_CHANGE (1: heat of G0 only)."""
+        t, g0, pol, v, tp, m = _arguments(
+            temperature_k, g0_s, set_polarity, pulse_v, pulse_s, rate_factor
         )
-        moved = -np.expm1(-self.rate_per_s(t, v, pol) * m * tp)
-        return np.where(pol, (self.g_max_s - g0) * moved, -(g0 - self.g_min_s) * moved)
+        window = self.g_max_s - self.g_min_s
+        polarity: NDArray[np.bool_] = pol.astype(bool)
+
+        def rates(g: FloatArray) -> tuple[FloatArray, FloatArray]:
+            return self.relaxation(*heating.conditions(t, g, v), polarity)
+
+        def relax(g: FloatArray, k: FloatArray, x_eq: FloatArray, w: FloatArray) -> FloatArray:
+            return np.asarray((x_eq * window + self.g_min_s - g) * -np.expm1(-k * m * w))
+
+        k0, x0 = rates(g0)
+        dg = relax(g0, k0, x0, tp)
+        if heating == NO_HEATING or substeps <= 1:
+            return dg
+        # the own heat follows G through the pulse: one relaxation with the rates of the
+        # pulse's mid-point G (predictor-corrector); where the rates at the end of the pulse
+        # differ from those at its start by more than RATE_CHANGE, up to ``substeps`` such
+        # relaxations (one per STEP_CHANGE of the rate)
+        k1, x1 = rates(g0 + dg)
+        change = np.maximum(
+            np.abs(k1 - k0) / np.maximum(np.maximum(k0, k1), 1e-300), np.abs(x1 - x0)
+        )
+        dg = relax(g0, *rates(g0 + dg / 2), tp)  # mid-point rates: second order
+        big = change > RATE_CHANGE
+        if big.any():
+            n = int(min(substeps, np.ceil(float(change[big].max()) / STEP_CHANGE)))
+            t, v, polarity, m, h = t[big], v[big], polarity[big], m[big], tp[big] / n
+            g = g0[big]
+            for _ in range(n):
+                half = relax(g, *rates(g), h) / 2
+                g = g + relax(g, *rates(g + half), h)
+            dg[big] = g - g0[big]
+        return dg
 
 
 @dataclass(frozen=True)
-class SwitchingData:
-    """Measurements, one pulse per row (SI)."""
+class DissolutionModel(ArrheniusModel):
+    """Drift plus thermally activated dissolution, and the read conductance's temperature
+    coefficient (equations in the module docstring)."""
 
-    temperature_k: FloatArray
-    g0_s: FloatArray
-    set_polarity: NDArray[np.bool_]
-    pulse_v: FloatArray
-    pulse_s: FloatArray
-    dg_s: FloatArray
+    NAME: ClassVar[str] = "drift-dissolution"
+    EQUATION: ClassVar[str] = (
+        ArrheniusModel.EQUATION + "; r_diss = exp(ln_nu0_diss - ea_diss / (k_B T_eff)); "
+        "SET dx/dt = r_set (1 - x) - r_diss x; RESET dx/dt = -(r_reset + r_diss) x; "
+        "G_read = G (1 + tcr_read (T_read - 300 K))"
+    )
+
+    ln_nu0_diss: float = 29.93  # ln(nu0 [1/s]) of dissolution
+    ea_diss_ev: float = 1.5
+    tcr_read_per_k: float = 1e-3  # representative, NOT from a measurement (DEFAULT_SOURCES)
+
+    def relaxation(
+        self, t_eff: FloatArray, v_cell: FloatArray, pol: NDArray[np.bool_]
+    ) -> tuple[FloatArray, FloatArray]:
+        drift = self.drift_rate_per_s(t_eff, v_cell, pol)
+        diss = np.exp(self.ln_nu0_diss - self.ea_diss_ev / (K_B_EV * t_eff))
+        k = drift + diss
+        return k, np.where(pol, drift / k, 0.0)
+
+    def read_gain(self, t_read_k: Any) -> FloatArray:
+        return 1.0 + self.tcr_read_per_k * (np.asarray(t_read_k, float) - T_READ_REF_K)
 
 
-# plausible ranges of each column, and what a value outside suggests about its unit
-_RANGES: dict[str, tuple[float, float, str]] = {
-    "temperature_k": (150.0, 1500.0, "kelvin (degrees Celsius?)"),
-    "g0_s": (1e-9, 1.0, "siemens (uS or mS?)"),
-    "pulse_s": (1e-12, 1.0, "seconds (ns or us?)"),
-    "pulse_v": (-20.0, 20.0, "volts"),
-    "dg_s": (-1.0, 1.0, "siemens (uS or mS?)"),
+SwitchingModel = ArrheniusModel | DissolutionModel
+DEFAULT_SOURCES = {
+    "g_min_s, g_max_s": "a 10-100 uS analog window: representative, not a measured device",
+    "ln_nu0_*": "attempt frequency 1e13 Hz (Li et al., IEEE EDL 35, 211 (2014), HfOx model)",
+    "ea_set_ev": "0.7 eV, oxygen-vacancy generation (Li et al. 2014)",
+    "ea_reset_ev": "1.12 eV, oxygen-ion hopping (Li et al. 2014)",
+    "gamma_*_ev_per_v": "0.3 eV/V: Li et al.'s 0.75 nm lowering length x charge 2 over a "
+    "5 nm oxide",
+    "ea_diss_ev": "1.5 eV: the recombination barrier of the ASU / SkyWater sky130 HfOx "
+    "ReRAM compact model; no measured retention barrier of this stack was found",
+    "tcr_read_per_k": "1e-3 / K: representative of a metallic filament, NOT read from a "
+    "measurement (none found for HfOx)",
+}
+FAMILY: dict[str, type[ArrheniusModel]] = {
+    ArrheniusModel.NAME: ArrheniusModel,
+    DissolutionModel.NAME: DissolutionModel,
+}
+PARAMETER_UNITS = {
+    "g_min_s": "S",
+    "g_max_s": "S",
+    "ln_nu0_set": "ln(1/s)",
+    "ea_set_ev": "eV",
+    "gamma_set_ev_per_v": "eV/V",
+    "ln_nu0_reset": "ln(1/s)",
+    "ea_reset_ev": "eV",
+    "gamma_reset_ev_per_v": "eV/V",
+    "ln_nu0_diss": "ln(1/s)",
+    "ea_diss_ev": "eV",
+    "tcr_read_per_k": "1/K",
 }
 
 
-def read_switching_csv(path: str | Path) -> SwitchingData:
-    """Read the switching CSV (``#`` lines are comments; UTF-8, a byte-order mark allowed).
-
-    Errors name the file, line and column: a missing column, a malformed value, a value
-    outside the plausible range of its SI unit (a CSV in degrees Celsius, uS or ns), too few
-    rows, or signs that contradict the polarity in most rows.
-    """
-    p = Path(path)
-    text = read_text(p, CardError, "switching data file")
-    rows = [
-        (line, r)
-        for line, r in enumerate(csv.reader(io.StringIO(text)), start=1)
-        if r and not r[0].lstrip().startswith("#")
-    ]
-    if not rows:
-        raise CardError(f"{p}: no header and no data rows")
-    header = [h.strip() for h in rows[0][1]]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise CardError(f"{p}: column '{missing[0]}' missing (need {', '.join(COLUMNS)})")
-    index = {c: header.index(c) for c in COLUMNS}
-    values: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-    for n, row in rows[1:]:  # n: line number in the file
-        if len(row) != len(header):
-            raise CardError(f"{p}: line {n}: {len(row)} fields, header has {len(header)}")
-        for col in COLUMNS:
-            values[col].append(_cell(row[index[col]].strip(), col, f"{p}: line {n}, {col}"))
-    if len(values["dg_s"]) < len(fields(SwitchingModel)) + 2:
-        raise CardError(f"{p}: {len(values['dg_s'])} rows are too few to fit 8 parameters")
-    data = SwitchingData(
-        np.array(values["temperature_k"]),
-        np.array(values["g0_s"]),
-        np.array(values["polarity"], dtype=bool),
-        np.array(values["pulse_v"]),
-        np.array(values["pulse_s"]),
-        np.array(values["dg_s"]),
-    )
-    _check_signs(data, p)
-    return data
+def parameter_names(model: SwitchingModel | type[ArrheniusModel]) -> list[str]:
+    """The member's parameters, in declaration order."""
+    return [f.name for f in fields(model)]
 
 
-def _cell(text: str, col: str, where: str) -> Any:
-    if col == "polarity":
-        if text.lower() not in ("set", "reset"):
-            raise CardError(f"{where}: expected set or reset, got {text!r}")
-        return text.lower() == "set"
-    try:
-        x = float(text)
-    except ValueError:
-        raise CardError(f"{where}: not a number: {text!r}") from None
-    low, high, unit = _RANGES[col]
-    if not (math.isfinite(x) and low <= x <= high) or (col in ("g0_s", "pulse_s") and x <= 0):
-        raise CardError(f"{where}: {x:g} is outside [{low:g}, {high:g}]: is it in {unit}")
-    return x
-
-
-def _check_signs(data: SwitchingData, where: Path) -> None:
-    """Most SET pulses must raise G and most RESET pulses lower it (noise may flip a few)."""
-    for polarity, sign, name in ((True, 1.0, "SET"), (False, -1.0, "RESET")):
-        rows = data.set_polarity == polarity
-        if rows.any():
-            wrong = float(np.mean(sign * data.dg_s[rows] < 0))
-            if wrong > 0.5:
-                raise CardError(
-                    f"{where}: dg_s: {100 * wrong:.0f} % of the {name} rows have the wrong sign "
-                    f"({name} must {'raise' if sign > 0 else 'lower'} G): is dg_s's sign or the "
-                    "polarity column flipped?"
-                )
+def model_from(name: str, parameters: dict[str, float]) -> SwitchingModel:
+    """The family member ``name`` with ``parameters`` (every one of its fields)."""
+    return FAMILY[name](**{k: float(v) for k, v in parameters.items()})  # type: ignore[return-value]
 
 
 def check_switching_model(model: SwitchingModel, error: type[StageError], where: str) -> None:
     """Raise ``error`` unless every parameter is finite and in range (0 < g_min < g_max,
-    barriers > 0, barrier lowering >= 0)."""
-    for f in fields(model):
-        if not math.isfinite(getattr(model, f.name)):
-            raise error(f"{where}.{f.name}: not a finite number")
+    barriers > 0, barrier lowering >= 0, |tcr_read| < 0.01 / K)."""
+    for name in parameter_names(model):
+        if not math.isfinite(getattr(model, name)):
+            raise error(f"{where}.{name}: not a finite number")
     if not 0 < model.g_min_s < model.g_max_s:
         raise error(
             f"{where}.g_min_s: need 0 < g_min_s < g_max_s, got {model.g_min_s:g} and "
             f"{model.g_max_s:g} S"
         )
-    for name in ("ea_set_ev", "ea_reset_ev"):
-        if getattr(model, name) <= 0:
+    for name in ("ea_set_ev", "ea_reset_ev", "ea_diss_ev"):
+        if hasattr(model, name) and getattr(model, name) <= 0:
             raise error(f"{where}.{name}: a barrier must be > 0 eV, got {getattr(model, name)}")
     for name in ("gamma_set_ev_per_v", "gamma_reset_ev_per_v"):
         if getattr(model, name) < 0:
             raise error(f"{where}.{name}: must be >= 0 eV/V, got {getattr(model, name)}")
+    tcr = getattr(model, "tcr_read_per_k", 0.0)
+    if not abs(tcr) < 0.01:
+        raise error(f"{where}.tcr_read_per_k: |tcr| must be < 0.01 / K, got {tcr:g}")
 
 
-@dataclass(frozen=True)
-class SwitchingFit:
-    model: SwitchingModel
-    std: dict[str, float | None]  # 1-sigma uncertainties (same units); None: unidentified
-    unidentified: tuple[str, ...]  # parameters the data cannot determine: kept at the start
-    rms_rel_residual: float
-
-
-def fit_switching(
-    data: SwitchingData,
-    start: SwitchingModel | None = None,
+def calibrated_pulse_s(
+    model: SwitchingModel,
     *,
-    max_rms_rel: float = 0.25,
-    where: str = "switching data",
-) -> SwitchingFit:
-    """Weighted least squares on relative residuals (dG spans decades); 1-sigma uncertainties
-    cov = s^2 (J^T J)^-1 on the identifiable parameters.
-
-    Identifiability: singular directions of the scaled Jacobian at the optimum (singular value
-    below 1e-6 of the largest) name the parameters the data cannot determine (RESET ones
-    without RESET rows; E_a against ln nu0 at a single temperature; gamma at a single
-    voltage); those are held at ``start`` (the defaults), refitted without them, and reported
-    with std None. ``CardError`` when the rms relative residual exceeds ``max_rms_rel``.
-    """
-    names = [f.name for f in fields(SwitchingModel)]
-    base = start or _start_from(data)
-    x0 = np.array([getattr(base, k) for k in names])
-    scale = np.where(np.abs(x0) > 0, np.abs(x0), 1.0)
-    free = np.ones(len(names), dtype=bool)
-    for _ in range(len(names)):
-        sol = _solve(data, names, x0, scale, free)
-        weak = _unidentified(sol.jac)
-        if not weak.any():
-            break
-        free[np.flatnonzero(free)[weak]] = False
-    dof = max(len(data.dg_s) - int(free.sum()), 1)
-    s2 = float(sol.fun @ sol.fun) / dof
-    rms = math.sqrt(s2)
-    if not rms <= max_rms_rel:
-        raise CardError(
-            f"{where}: the Arrhenius switching model misses the data by {100 * rms:.3g} % rms "
-            f"(relative), above the {100 * max_rms_rel:.3g} % accepted (fit.switching_max_rms_rel)"
-            "; check the units and the sign convention of the CSV, or the model is not fit"
+    set_polarity: bool,
+    pulse_v: float,
+    temperature_k: float,
+    fraction: float,
+    heating: PulseHeating = NO_HEATING,
+) -> float:
+    """Pulse width [s] whose SET (RESET) at mid-window G0 and ``temperature_k`` (plus the
+    pulse's own heat) moves G by ``fraction`` of (G_max - G_mid): with dx/dt = -k (x - x_eq),
+    t_p = -ln(1 - fraction (x_eq_bound - x_mid) / (x_eq - x_mid)) / k. Raises ValueError when
+    the pulse cannot move G that far in its direction (dissolution wins at that temperature)."""
+    g_mid = 0.5 * (model.g_min_s + model.g_max_s)
+    t_eff, v_cell = heating.conditions(np.array([temperature_k]), np.array([g_mid]), pulse_v)
+    k, x_eq = model.relaxation(t_eff, v_cell, np.array([set_polarity]))
+    reach = (float(x_eq[0]) - 0.5) / (0.5 if set_polarity else -0.5)  # of the ideal bound
+    if not fraction < reach:
+        raise ValueError(
+            f"a {'SET' if set_polarity else 'RESET'} pulse at {temperature_k:.0f} K moves G "
+            f"toward x_eq = {float(x_eq[0]):.3g}: it cannot move {fraction:.3g} of half the window"
         )
-    values = x0.copy()
-    values[free] = sol.x * scale[free]
-    cov = s2 * np.linalg.inv(sol.jac.T @ sol.jac)
-    std_free = np.sqrt(np.diag(cov)) * scale[free]
-    std: dict[str, float | None] = dict.fromkeys(names)
-    for name, value in zip(np.array(names)[free], std_free, strict=True):
-        std[str(name)] = float(value)
-    model = SwitchingModel(**dict(zip(names, values.tolist(), strict=True)))
-    check_switching_model(model, CardError, f"{where}: fitted parameters")
-    return SwitchingFit(
-        model, std, tuple(n for n, f in zip(names, free, strict=True) if not f), rms
-    )
-
-
-def _start_from(data: SwitchingData) -> SwitchingModel:
-    """Default parameters with the conductance window widened to hold every G in the data."""
-    d = SwitchingModel()
-    reached = np.concatenate([data.g0_s, data.g0_s + data.dg_s])
-    return replace(
-        d,
-        g_min_s=min(d.g_min_s, 0.95 * float(reached.min())),
-        g_max_s=max(d.g_max_s, 1.05 * float(reached.max())),
-    )
-
-
-def _solve(
-    data: SwitchingData,
-    names: list[str],
-    x0: FloatArray,
-    scale: FloatArray,
-    free: NDArray[np.bool_],
-) -> Any:
-    def residual(z: FloatArray) -> FloatArray:
-        x = x0.copy()
-        x[free] = z * scale[free]
-        model = SwitchingModel(**dict(zip(names, x.tolist(), strict=True)))
-        pred = model.delta_g_s(
-            data.temperature_k, data.g0_s, data.set_polarity, data.pulse_v, data.pulse_s
-        )
-        return (pred - data.dg_s) / np.maximum(np.abs(data.dg_s), 1e-30)
-
-    start = x0[free] / scale[free]
-    return scipy.optimize.least_squares(residual, start, method="lm", max_nfev=20000)
-
-
-def _unidentified(jac: FloatArray) -> NDArray[np.bool_]:
-    """Parameters carried by the near-null right singular vectors of the Jacobian."""
-    _, sv, vt = np.linalg.svd(jac, full_matrices=False)
-    null = vt[sv < 1e-6 * sv[0]] if sv[0] > 0 else vt
-    if len(null) == 0:
-        return np.zeros(jac.shape[1], dtype=bool)
-    weight = np.sum(null**2, axis=0)
-    out: NDArray[np.bool_] = weight > 0.1
-    if not out.any():  # a degenerate direction spread over many: drop its largest carrier
-        out[int(np.argmax(weight))] = True
-    return out
-
-
-def synthetic_measurements(
-    model: SwitchingModel, *, n: int = 400, noise_rel: float = 0.03, seed: int = 0
-) -> SwitchingData:
-    """Pulses at random T (300-450 K), G0, polarity and voltage, with relative noise."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(300.0, 450.0, n)
-    g0 = rng.uniform(model.g_min_s * 1.1, model.g_max_s * 0.9, n)
-    pol = rng.random(n) < 0.5
-    v = np.asarray(rng.choice([0.8, 1.0, 1.2], n), dtype=np.float64)
-    tp = np.full(n, 1e-7)
-    dg = model.delta_g_s(t, g0, pol, v, tp)
-    dg = dg * (1 + noise_rel * rng.normal(size=n))
-    return SwitchingData(t, g0, pol, v, tp, dg)
+    return float(-np.log1p(-fraction / reach) / k[0])
 
 
 def linearity_window(
@@ -319,24 +325,29 @@ def linearity_window(
     pulse_v: float = 1.0,
     pulse_s: float = 1e-7,
     tol: float = 0.1,
+    heating: PulseHeating = NO_HEATING,
 ) -> dict[str, Any]:
     """Over which rise dT is the heat-driven part dG(T0 + dT) - dG(T0) proportional to dT?
 
-    Returns the largest dT (SET, mid-window G0) for which the best line through the origin
-    stays within ``tol`` (relative, pointwise) of it over [0, dT]; the untriggered baseline
-    dG(T0) relative to the heat-driven change at that dT (the part the trace does not
-    control); and for rises of 10, 25, 50, 100 K the max deviation from the best line as a
-    fraction of the largest change (Arrhenius growth is convex, so the window is narrow).
+    Returns the largest dT (SET, mid-window G0, with the pulse's own heat) for which the best
+    line through the origin stays within ``tol`` (relative, pointwise) of it over [0, dT]; the
+    untriggered baseline dG(T0) relative to the heat-driven change at that dT (the part the
+    trace does not control); and for rises of 10, 25, 50, 100 K the max deviation from the
+    best line as a fraction of the largest change.
     """
     g0 = 0.5 * (model.g_min_s + model.g_max_s)
     dts = np.linspace(0.5, 300.0, 600)
-    base = float(model.delta_g_s(t_ambient_k, g0, True, pulse_v, pulse_s))
-    heat = model.delta_g_s(t_ambient_k + dts, g0, True, pulse_v, pulse_s) - base
+
+    def dg(t: Any) -> FloatArray:
+        return model.delta_g_s(t, g0, True, pulse_v, pulse_s, heating=heating)
+
+    base = float(dg(t_ambient_k))
+    heat = dg(t_ambient_k + dts) - base
     best = 0.0
     for i in range(1, len(dts) + 1):
         x, y = dts[:i], heat[:i]
         slope = float(x @ y / (x @ x))
-        if np.max(np.abs(slope * x - y) / np.abs(y)) <= tol:
+        if np.max(np.abs(slope * x - y) / np.maximum(np.abs(y), 1e-300)) <= tol:
             best = float(dts[i - 1])
         else:
             break
@@ -345,55 +356,32 @@ def linearity_window(
     for span in (10.0, 25.0, 50.0, 100.0):
         x, y = dts[dts <= span], heat[dts <= span]
         slope = float(x @ y / (x @ x))
-        by_range[f"0-{span:g}K"] = float(np.max(np.abs(slope * x - y)) / np.max(np.abs(y)))
+        by_range[f"0-{span:g}K"] = float(
+            np.max(np.abs(slope * x - y)) / max(float(np.max(np.abs(y))), 1e-300)
+        )
     return {
         "tol": tol,
         "max_rise_k": best,
         "t_ambient_k": t_ambient_k,
-        "baseline_over_heat_driven": None if at is None else base / at,
+        "pulse_v": pulse_v,
+        "own_rise_k": float(heating.own_rise_k(g0, pulse_v)),
+        "baseline_over_heat_driven": None if not at else base / at,
         "max_line_error_over_range": by_range,
     }
 
 
-EQUATION = (
-    "r = exp(ln_nu0 - (ea - gamma |V|) / (k_B T)); SET dG = (g_max - G0)(1 - exp(-r t_p)); "
-    "RESET dG = -(G0 - g_min)(1 - exp(-r t_p))"
-)
-
-
-def example_csv_text() -> str:
-    """The shipped example data set, regenerated exactly (it is synthetic)."""
-    data = synthetic_measurements(SwitchingModel(), n=400, noise_rel=0.03, seed=0)
-    buf = io.StringIO()
-    _write_rows(
-        buf,
-        data,
-        "SYNTHETIC data generated by neohebb from its default switching "
-        "model with 3 % relative noise (seed 0); not a measurement",
-    )
-    return buf.getvalue()
-
-
-def _write_rows(fh: Any, data: SwitchingData, comment: str) -> None:
-    fh.write(f"# {comment}\n")
-    w = csv.writer(fh, lineterminator="\n")
-    w.writerow(COLUMNS)
-    for row in zip(
-        data.temperature_k,
-        data.g0_s,
-        data.set_polarity,
-        data.pulse_v,
-        data.pulse_s,
-        data.dg_s,
-        strict=True,
-    ):
-        w.writerow(
-            [
-                f"{row[0]:.6g}",
-                f"{row[1]:.8g}",
-                "set" if row[2] else "reset",
-                f"{row[3]:.4g}",
-                f"{row[4]:.4g}",
-                f"{row[5]:.8g}",
-            ]
-        )
+def selectivity(
+    model: SwitchingModel,
+    *,
+    t_ambient_k: float,
+    rise_k: float,
+    pulse_v: float,
+    heating: PulseHeating = NO_HEATING,
+) -> float:
+    """Hot-over-cold rate ratio of a SET at mid-window G0: r(T_amb + rise) / r(T_amb), both
+    with the pulse's own heat (the stored trace's leverage on an update)."""
+    g0 = 0.5 * (model.g_min_s + model.g_max_s)
+    t = np.array([t_ambient_k, t_ambient_k + rise_k])
+    t_eff, v_cell = heating.conditions(t, np.full(2, g0), np.full(2, pulse_v))
+    k, _ = model.relaxation(t_eff, v_cell, np.array([True, True]))
+    return float(k[1] / k[0])

@@ -36,6 +36,7 @@ from snn.encoders import place_cell_rates, poisson_spikes
 from snn.eprop import NeuronParams, Weights, eligibility_traces, forward
 from snn.maze import is_success, make_task, task_grid
 from snn.synapses import BuildContext, FrameTiming, SynapseBackend
+from snn.thermal_synapses import ThermalSynapses
 
 FloatArray = NDArray[np.float64]
 CRITERION_SUCCESS = 0.9
@@ -188,6 +189,9 @@ class RunResult:
     policy_probabilities: list[list[float]]  # pi(a | s) after training, [state][action]
     grid: list[str]
     mean_peak_rise_k: float | None
+    # where the programmed |dG| went by the cells' stored rise (ThermalSynapses.selectivity)
+    selectivity: dict[str, Any] | None = None
+    pulse_widths_s: list[float] | None = None  # calibrated SET and RESET widths (thermal)
 
     def greedy_policy(self) -> NDArray[np.int64]:
         """The most probable action of every state."""
@@ -375,6 +379,7 @@ def _result(
     peaks: list[float],
 ) -> RunResult:
     cfg, energy = agent.cfg, agent.backend.energy
+    thermal = agent.backend if isinstance(agent.backend, ThermalSynapses) else None
     heated = bool(peaks)  # a back-end with heat books heater and programming energy
     n_synapses = agent.backend.weights().size
     updates = max(energy.updates, 1)
@@ -395,6 +400,8 @@ def _result(
         policy_probabilities=pi_final.tolist(),
         grid=list(task_grid(agent.env)),
         mean_peak_rise_k=float(np.mean(peaks)) if heated else None,
+        selectivity=thermal.selectivity() if thermal is not None else None,
+        pulse_widths_s=None if thermal is None else [thermal.set_pulse_s, thermal.reset_pulse_s],
     )
 
 

@@ -99,7 +99,7 @@ def plot_policy(result: RunResult, png: Path) -> None:
 
 def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
     """Episodes to criterion (mean +- s.e.m. over seeds; censored runs counted as the budget)."""
-    panels = [k for k in ("decay", "variability") if k in sweep]
+    panels = [k for k in ("decay", "variability", "pulse_v", "access_resistance") if k in sweep]
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
     for ax, kind in zip(axes[0], panels, strict=True):
         rows = sweep[kind]
@@ -125,8 +125,18 @@ def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
         if kind == "decay":
             ax.set_xscale("log")
             ax.set_xlabel("trace time constant / step duration (tau / frame)")
-        else:
+        elif kind == "variability":
             ax.set_xlabel("variability (x the card's d2d, c2c, stuck figures)")
+        elif kind == "pulse_v":
+            ax.set_xlabel("SET pulse amplitude [V]")
+        else:
+            ax.set_xlabel("access resistance [ohm]")
+        shares = [[v for v in r.get("share_below_5k", []) if v is not None] for r in rows]
+        if kind in ("pulse_v", "access_resistance") and all(shares):
+            twin = ax.twinx()
+            twin.plot(x, [100 * np.mean(v) for v in shares], "s--", color="#ff7f0e")
+            twin.set_ylabel("|dG| on cells < 5 K above ambient [%]", color="#ff7f0e")
+            twin.set_ylim(0, 100)
         ax.set_ylabel("episodes to criterion")
         ax.set_title(
             f"{sweep['task']}, {sweep['backend']} synapses, {sweep['seeds']} seeds", fontsize=9

@@ -52,6 +52,10 @@ class SweepConfig:
     seeds: int = 3
     ratios: tuple[float, ...] = DEFAULT_RATIOS
     variabilities: tuple[float, ...] = DEFAULT_VARIABILITY_MULTIPLIERS
+    # programming axes of the thermal back-end (empty: not swept): SET pulse amplitudes [V]
+    # and access resistances [ohm], each at the base's other settings
+    pulse_voltages: tuple[float, ...] = ()
+    access_resistances_ohm: tuple[float, ...] = ()
     workers: int = 0  # 0 = one per core
 
     def validate(self) -> None:
@@ -62,9 +66,14 @@ class SweepConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise AgentError(f"{name}: expected an integer >= {least}, got {value!r}")
-        for name, positive in (("ratios", True), ("variabilities", False)):
+        for name, positive, required in (
+            ("ratios", True, False),
+            ("variabilities", False, False),
+            ("pulse_voltages", True, False),
+            ("access_resistances_ohm", False, False),
+        ):
             values = getattr(self, name)
-            ok = bool(values) and all(
+            ok = (bool(values) or not required) and all(
                 isinstance(v, int | float)
                 and not isinstance(v, bool)
                 and math.isfinite(v)
@@ -74,8 +83,8 @@ class SweepConfig:
             if not ok:
                 kind = "positive" if positive else "non-negative"
                 raise AgentError(
-                    f"{name}: expected a non-empty list of finite {kind} numbers, got "
-                    f"{list(values)!r}"
+                    f"{name}: expected a {'non-empty ' if required else ''}list of finite "
+                    f"{kind} numbers, got {list(values)!r}"
                 )
 
 
@@ -86,7 +95,7 @@ def sweep_config_from_dict(data: dict[str, Any]) -> SweepConfig:
     if bad:
         raise AgentError(f"{bad[0]}: unknown field (allowed: {', '.join(sorted(allowed))})")
     values = dict(data)
-    for key in ("ratios", "variabilities"):
+    for key in ("ratios", "variabilities", "pulse_voltages", "access_resistances_ohm"):
         if key in values:
             if not isinstance(values[key], list):
                 raise AgentError(f"{key}: expected a list of numbers, got {values[key]!r}")
@@ -123,10 +132,17 @@ def sweep_key(base: AgentConfig, sweep: SweepConfig, card_path: str | Path | Non
 
 def _sweep_settings(sweep: SweepConfig) -> dict[str, Any]:
     """What a sweep's result depends on (not how many workers computed it)."""
-    return {"seeds": sweep.seeds, "ratios": sweep.ratios, "variabilities": sweep.variabilities}
+    return {
+        "seeds": sweep.seeds,
+        "ratios": sweep.ratios,
+        "variabilities": sweep.variabilities,
+        "pulse_voltages": sweep.pulse_voltages,
+        "access_resistances_ohm": sweep.access_resistances_ohm,
+    }
 
 
 MAZE_PICTURES = ("learning_curve.png", "policy.png")
+SWEEP_AXES = ("decay", "variability", "pulse_v", "access_resistance")
 SWEEP_PICTURES = ("sweep.png",)
 
 
@@ -211,6 +227,10 @@ def _summary(result: RunResult) -> dict[str, Any]:
         "energy_per_update_j": result.energy_per_update_j,
         "energy_per_synapse_update_j": result.energy_per_synapse_update_j,
         "mean_peak_rise_k": result.mean_peak_rise_k,
+        "share_below_5k": None
+        if result.selectivity is None
+        else result.selectivity["share_below_5k"],
+        "pulse_widths_s": result.pulse_widths_s,
         "frame_s": result.frame_s,
         "trace_tau_s": result.trace_tau_s,
         "success": result.success,
@@ -233,11 +253,18 @@ def sweep_jobs(base: AgentConfig, sweep: SweepConfig) -> list[tuple[str, float, 
         for s in range(sweep.seeds):
             jobs.append(("decay", ratio, replace(base, decay_ratio=ratio, seed=base.seed + s)))
     settings = base.settings()
-    if hasattr(settings, "variability"):
-        for var in sweep.variabilities:
-            varied = replace(base, synapses=replace(settings, variability=var))
+    axes = (
+        ("variability", "variability", sweep.variabilities),
+        ("pulse_v", "pulse_v", sweep.pulse_voltages),
+        ("access_resistance", "access_resistance_ohm", sweep.access_resistances_ohm),
+    )
+    for kind, name, values in axes:
+        if not hasattr(settings, name):
+            continue
+        for value in values:
+            varied = replace(base, synapses=replace(settings, **{name: value}))
             for s in range(sweep.seeds):
-                jobs.append(("variability", var, replace(varied, seed=base.seed + s)))
+                jobs.append((kind, value, replace(varied, seed=base.seed + s)))
     return jobs
 
 
@@ -260,6 +287,11 @@ def run_sweep(
     out = check_output_dir(out_dir, AgentError)
     card, inputs = load_card(card_path)
     jobs = sweep_jobs(base, sweep)
+    if not jobs:
+        raise AgentError(
+            "sweep: nothing to run: every axis is empty (ratios, variabilities, "
+            "pulse_voltages, access_resistances_ohm; the last three need the thermal back-end)"
+        )
     with directory_lock(out, AgentError):
         cache = out / ".sweep-runs"
         cache.mkdir(parents=True, exist_ok=True)
@@ -338,7 +370,7 @@ def _table(
         "censored_value": base.episodes,
         "card": None if card_path is None else str(Path(card_path).resolve()),
     }
-    for kind in ("decay", "variability"):
+    for kind in SWEEP_AXES:
         points = sorted({x for k, x, _ in jobs if k == kind})
         rows = []
         for x in points:
@@ -371,6 +403,8 @@ def _row(x: float, runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
         "energy_per_update_j": [r["energy_per_update_j"] for r in runs],
         "energy_per_synapse_update_j": [r["energy_per_synapse_update_j"] for r in runs],
         "mean_peak_rise_k": [r["mean_peak_rise_k"] for r in runs],
+        "share_below_5k": [r.get("share_below_5k") for r in runs],
+        "pulse_widths_s": runs[0].get("pulse_widths_s"),
         "trace_tau_s": runs[0]["trace_tau_s"],
         "frame_s": runs[0]["frame_s"],
     }

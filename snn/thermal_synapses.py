@@ -3,8 +3,10 @@
 Heater power P_ji^s = P_heater e_ji^s / e_ref drives every Foster mode of the card
 (``snn.traces``); the cell's temperature rise dT (self + neighbours' crosstalk) is the trace.
 At the end of a frame about |signal| / signal_unit pulse pairs of the sign of the signal
-program the conductance pair with dG(T_ambient + dT) from the card's switching model
-(``snn.weights``), T_ambient being the card's.
+program the conductance pair with the card's switching model (``snn.weights``) at the
+effective temperature of the pulse: T_ambient + dT + the pulse's own Joule heat in its
+filament (R_fil V_cell^2 G0, V_cell after the access resistance) + the heat of the cells
+pulsed with it (the card's filament crosstalk).
 
 e_ref = gamma / v_th (peak pseudo-derivative with one unit of presynaptic trace): a cell whose
 e equals e_ref draws P_heater (the presynaptic trace can exceed one, and so can the power).
@@ -14,19 +16,24 @@ Heat never goes negative; the sign of an update comes only from the signal.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
+import scipy.optimize
 from numpy.typing import NDArray
 
 from devicefit.card import ModelCard
-from devicefit.switching import SwitchingModel
+from devicefit.switching import PulseHeating, SwitchingModel
+from devicefit.switching import calibrated_pulse_s as _calibrated_width
 from meshes.files import StageError
 from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming
 from snn.traces import ThermalKernel, modal_heat, temperature_rise, temperature_rise_rows
-from snn.weights import PairArray, init_pairs, program_frame, programming_energy_j
+from snn.weights import PairArray, init_pairs, program_frame, programming_energy_j, refresh
 
 MAX_VARIABILITY = 100.0
+RISE_BINS_K = np.array([0.0, 5.0, 25.0, 50.0, 100.0, 150.0, 200.0, np.inf])
 MAX_SIGMA = 10.0  # the card schema's bound on the d2d and c2c spreads
 
 
@@ -37,12 +44,18 @@ class ThermalSettings:
     w_scale: float = 3.0  # W = w_scale (G+ - G-) / (G_max - G_min)
     bits: int = 8  # 2^bits conductance levels per device
     heater_power_w: float = 4e-4  # heater power at e = e_ref
-    pulse_v: float = 1.0  # programming pulse amplitude
+    pulse_v: float = 0.5  # SET pulse amplitude [V] (before the access resistance)
+    reset_pulse_v: float = 1.4  # RESET pulse amplitude [V]: RESET's barrier is higher
+    access_resistance_ohm: float = 5e3  # access transistor in series with each cell [ohm]
     reference_rise_k: float = 150.0  # the rise at which a pulse moves levels_per_pulse levels
     levels_per_pulse: float = 1.0
     signal_unit: float = 0.05  # |signal| per pulse pair
     max_pulses: int = 8  # pulse pairs per frame, at most
     variability: float = 0.0  # multiplier on the card's d2d / c2c / stuck figures
+    # "pair": SET one device and RESET the other; "set_only": SET the device of the sign only,
+    # refreshing a pair's common mode when its lower device passes refresh_threshold
+    programming: str = "set_only"
+    refresh_threshold: float = 0.75
 
     def validate(self, where: str, error: type[StageError]) -> None:
         for f in fields(self):
@@ -59,12 +72,25 @@ class ThermalSettings:
             "w_scale",
             "heater_power_w",
             "pulse_v",
+            "reset_pulse_v",
             "reference_rise_k",
             "levels_per_pulse",
             "signal_unit",
         ):
             if not getattr(self, name) > 0:
                 raise error(f"{where}.{name}: must be > 0, got {getattr(self, name)}")
+        if self.programming not in ("pair", "set_only"):
+            raise error(
+                f"{where}.programming: expected 'pair' or 'set_only', got {self.programming!r}"
+            )
+        if not 0 < self.refresh_threshold < 1:
+            raise error(
+                f"{where}.refresh_threshold: must lie in (0, 1), got {self.refresh_threshold}"
+            )
+        if not 0 <= self.access_resistance_ohm < math.inf:
+            raise error(
+                f"{where}.access_resistance_ohm: must be >= 0, got {self.access_resistance_ohm}"
+            )
         if not 0 <= self.variability <= MAX_VARIABILITY:
             raise error(
                 f"{where}.variability: must be in [0, {MAX_VARIABILITY:g}] (x the card's "
@@ -97,6 +123,17 @@ class ThermalSynapses:
     reset_pulse_s: float
     signal_unit: float
     t_ambient_k: float
+    reset_pulse_v: float | None = None  # None: pulse_v
+    # own heat of a SET and of a RESET pulse, with the access resistance (default: none)
+    heating: PulseHeating = field(default_factory=PulseHeating)
+    reset_heating: PulseHeating | None = None
+    # neighbours' pulse heat during a SET and a RESET phase (None: none)
+    filament_kernels: tuple[ThermalKernel, ThermalKernel] | None = None
+    # the trace kernel averaged over a SET and a RESET pulse (None: pulses short against the
+    # trace, the stored rise itself)
+    phase_kernels: tuple[ThermalKernel, ThermalKernel] | None = None
+    set_only: bool = False  # SET-only programming with common-mode refresh
+    refresh_threshold: float = 0.75
     max_pulses: int = 4
     c2c_sigma_rel: float = 0.0
     stochastic_rounding: bool = True
@@ -104,6 +141,8 @@ class ThermalSynapses:
     # hottest cell read at the last update: every cell for one signal for the whole array,
     # the pulsed rows' cells for a signal per post neuron
     last_peak_rise_k: float = 0.0
+    # sum of |dG| [S] programmed into cells whose stored rise lies in each RISE_BINS_K bin
+    dg_by_rise_s: FloatArray = field(default_factory=lambda: np.zeros(len(RISE_BINS_K) - 1))
     _heat: FloatArray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +173,7 @@ class ThermalSynapses:
         signal): with traces of several streams [B, N_post, N_pre], the streams program the
         one shared array in turn, each with its own cells' temperature.
         """
+        phases = self.phase_kernels
         if np.ndim(signal) == 0:
             rise = self.trace()
             self.last_peak_rise_k = float(rise.max())
@@ -141,8 +181,16 @@ class ThermalSynapses:
                 int(np.floor(abs(float(signal)) / self.signal_unit + rng.random())), self.max_pulses
             )
             sign = np.full(rise.shape, np.sign(signal))
+            under = (
+                (rise, rise)
+                if phases is None
+                else (
+                    temperature_rise(self._heat, phases[0]),
+                    temperature_rise(self._heat, phases[1]),
+                )
+            )
             for _ in range(n):
-                self._pulse(rise, sign, rng)
+                self._pulse(rise, sign, rng, under=under)
         else:
             s = np.broadcast_to(np.asarray(signal, float), self._heat.shape[1:-1])
             counts = np.minimum(
@@ -152,13 +200,21 @@ class ThermalSynapses:
             todo = np.flatnonzero(counts > 0)
             rise = temperature_rise_rows(self._heat, self.kernel, todo)
             self.last_peak_rise_k = float(rise.max(initial=0.0))
+            under = (
+                (rise, rise)
+                if phases is None
+                else (
+                    temperature_rise_rows(self._heat, phases[0], todo),
+                    temperature_rise_rows(self._heat, phases[1], todo),
+                )
+            )
             rows = s.reshape(counts.shape)
             for b, n_row in enumerate(counts):
                 for k in range(int(n_row.max(initial=0))):
                     sel = np.flatnonzero(n_row > k)  # only these rows are pulsed
                     sign = np.sign(rows[b, sel])[:, None] * np.ones(rise.shape[-1])
                     at = np.searchsorted(todo, b * counts.shape[1] + sel)
-                    self._pulse(rise[at], sign, rng, sel)
+                    self._pulse(rise[at], sign, rng, sel, (under[0][at], under[1][at]))
         self.energy.updates += 1
 
     def _pulse(
@@ -167,20 +223,26 @@ class ThermalSynapses:
         sign: FloatArray,
         rng: np.random.Generator,
         rows: NDArray[np.intp] | None = None,
+        under: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
-        """One pulse pair to every synapse with a non-zero ``sign``, at T_ambient + rise;
-        with ``rows``, ``rise`` and ``sign`` cover only those post rows of the array."""
+        """One pulse pair to every synapse with a non-zero ``sign``, at T_ambient + the rise
+        under each pulse (``under``: the SET's and the RESET's; default the stored ``rise``,
+        which also bins the change); with ``rows``, ``rise`` and ``sign`` cover only those
+        post rows of the array."""
+        set_rise, reset_rise = (rise, rise) if under is None else under
         pairs = self.pairs if rows is None else self.pairs.rows(rows)
         self.energy.programming_j += programming_energy_j(
             pairs,
             sign,
             pulse_v=self.pulse_v,
+            reset_v=self.reset_pulse_v,
             set_s=self.set_pulse_s,
-            reset_s=self.reset_pulse_s,
+            reset_s=0.0 if self.set_only else self.reset_pulse_s,
+            heating=self.heating,
         )
         moved = program_frame(
             pairs,
-            rise,
+            set_rise,
             sign,
             self.model,
             bits=self.bits,
@@ -189,10 +251,55 @@ class ThermalSynapses:
             pulse_v=self.pulse_v,
             pulse_s=self.set_pulse_s,
             reset_pulse_s=self.reset_pulse_s,
+            reset_pulse_v=self.reset_pulse_v,
             c2c_sigma_rel=self.c2c_sigma_rel,
             stochastic_rounding=self.stochastic_rounding,
+            heating=self.heating,
+            reset_heating=self.reset_heating,
+            neighbour_rise=None if self.filament_kernels is None else self._neighbours(rows),
+            reset_rise_k=reset_rise,
+            set_only=self.set_only,
         )
+        changed = np.abs(moved.g_plus - pairs.g_plus) + np.abs(moved.g_minus - pairs.g_minus)
+        self.dg_by_rise_s += np.bincount(
+            np.digitize(rise.ravel(), RISE_BINS_K[1:-1]),
+            weights=changed.ravel(),
+            minlength=len(RISE_BINS_K) - 1,
+        )
+        if self.set_only:  # after the ledger: a refresh is not a heat-gated update
+            moved = refresh(moved, self.model, self.bits, self.refresh_threshold)
         self.pairs = moved if rows is None else self.pairs.with_rows(rows, moved)
+
+    def _neighbours(
+        self, rows: NDArray[np.intp] | None
+    ) -> Callable[[FloatArray, bool], FloatArray]:
+        """Pulse powers [W] of the pulsed cells (of post rows ``rows``) in a SET or RESET
+        phase -> the mean rise [K] they cause in the other cells' filaments over the pulse."""
+        kernels = self.filament_kernels
+        assert kernels is not None
+        shape = self.pairs.g_plus.shape
+
+        def rise(power: FloatArray, set_phase: bool) -> FloatArray:
+            kernel = kernels[0] if set_phase else kernels[1]
+            if rows is None:
+                return temperature_rise(power[None], kernel)
+            grid = np.zeros(shape)
+            grid[rows] = power
+            return temperature_rise_rows(grid[None], kernel, rows)
+
+        return rise
+
+    def selectivity(self) -> dict[str, Any] | None:
+        """Where the programmed |dG| went: its share per stored-rise bin, and the share on
+        cells less than 5 K above ambient (None before any change)."""
+        total = float(self.dg_by_rise_s.sum())
+        if total <= 0:
+            return None
+        return {
+            "rise_bins_k": [float(b) for b in RISE_BINS_K],
+            "dg_share": (self.dg_by_rise_s / total).tolist(),
+            "share_below_5k": float(self.dg_by_rise_s[0] / total),
+        }
 
     def reset_trace(self) -> None:
         self._heat = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
@@ -210,18 +317,24 @@ def calibrated_pulse_s(
     levels_per_pulse: float,
     bits: int,
     t_ambient_k: float,
+    heating: PulseHeating | None = None,
 ) -> float:
-    """Pulse width [s] whose SET (RESET) at mid-range G and T_ambient + rise_k moves G by
-    ``levels_per_pulse`` levels: t_p = -ln(1 - |dG| / (G_max - G_mid)) / r(T, V); with
-    G_mid = (G_min + G_max) / 2 the same |dG| fraction holds for both polarities.
-    (``ThermalSettings.validate`` guarantees 0 < |dG| / (G_max - G_mid) < 1.)"""
-    g_mid = 0.5 * (model.g_min_s + model.g_max_s)
-    step = (model.g_max_s - model.g_min_s) / (2**bits - 1)
-    fraction = levels_per_pulse * step / (model.g_max_s - g_mid)
-    rate = model.rate_per_s(
-        np.array([t_ambient_k + rise_k]), np.array([pulse_v]), np.array([set_polarity])
-    )[0]
-    return float(-np.log1p(-fraction) / rate)
+    """Pulse width [s] whose SET (RESET) at mid-range G, T_ambient + rise_k and its own heat
+    moves G by ``levels_per_pulse`` levels (``devicefit.switching.calibrated_pulse_s``): a
+    fraction 2 levels / (2^bits - 1) of G_max - G_mid, the same for both polarities
+    (``ThermalSettings.validate`` guarantees it is below 1). ``StageError`` when the pulse
+    cannot move G that far (dissolution wins at that temperature)."""
+    try:
+        return _calibrated_width(
+            model,
+            set_polarity=set_polarity,
+            pulse_v=pulse_v,
+            temperature_k=t_ambient_k + rise_k,
+            fraction=2 * levels_per_pulse / (2**bits - 1),
+            heating=heating or PulseHeating(),
+        )
+    except ValueError as exc:
+        raise StageError(f"synapses.reference_rise_k: {exc}") from None
 
 
 def _card(card: ModelCard | None) -> ModelCard:
@@ -260,21 +373,56 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         rng=ctx.rng,
     )
     t_amb = card.thermal.t_ambient_k
+    centre = card.geometry.cells().index(card.geometry.centre())
 
-    def pulse(set_polarity: bool) -> float:
-        return calibrated_pulse_s(
-            model,
-            set_polarity=set_polarity,
-            pulse_v=settings.pulse_v,
-            rise_k=settings.reference_rise_k,
-            levels_per_pulse=settings.levels_per_pulse,
-            bits=settings.bits,
-            t_ambient_k=t_amb,
+    def own_heat(width_s: float) -> PulseHeating:
+        r_mean = card.thermal.filament.pulse_mean_k_per_w(width_s)[centre, centre]
+        return PulseHeating(float(r_mean), settings.access_resistance_ohm)
+
+    trace_kernel = ThermalKernel.from_card(card)
+
+    def pulse(set_polarity: bool) -> tuple[float, PulseHeating]:
+        """The calibrated width and the own heat over it: a cell at the reference rise
+        (the rise under the pulse) moves the levels asked. The own heat is its mean over the
+        pulse, so the width solves moved(t_p) = the levels asked, moved = (1 - exp(-k t_p))
+        (x_eq - x_mid) / (x_bound - x_mid) at mid-range G (the first root in log t_p);
+        ``StageError`` when no width up to 100 s moves that far."""
+        v = settings.pulse_v if set_polarity else settings.reset_pulse_v
+        g_mid = 0.5 * (model.g_min_s + model.g_max_s)
+        target = 2 * settings.levels_per_pulse / (2**settings.bits - 1)
+        pol = np.array([set_polarity])
+
+        def moved(log_width: float) -> float:
+            width = 10.0**log_width
+            temperature = np.array([t_amb + settings.reference_rise_k])
+            k, x_eq = model.relaxation(*own_heat(width).conditions(temperature, g_mid, v), pol)
+            reach = (float(x_eq[0]) - 0.5) / (0.5 if set_polarity else -0.5)
+            return float(-np.expm1(-k[0] * width) * reach) - target
+
+        # the first width that moves that far: moved(t_p) need not be monotonic (a pulse
+        # that outlasts the trace loses the stored heat), so bracket the first crossing
+        grid = np.linspace(-15.0, 2.0, 171)
+        signs = np.array([moved(x) > 0 for x in grid])
+        if not signs.any():
+            name = "pulse_v" if set_polarity else "reset_pulse_v"
+            raise StageError(
+                f"synapses.{name}: no {'SET' if set_polarity else 'RESET'} pulse up to 100 s "
+                f"moves {settings.levels_per_pulse:g} levels at {v:g} V through "
+                f"{settings.access_resistance_ohm:g} ohm; raise the voltage"
+            )
+        first = int(np.argmax(signs))
+        log_width = (
+            grid[0]
+            if first == 0
+            else scipy.optimize.brentq(moved, grid[first - 1], grid[first], xtol=1e-9)
         )
+        width = 10.0**log_width
+        return width, own_heat(width)
 
+    (set_s, set_heat), (reset_s, reset_heat) = pulse(True), pulse(False)
     return ThermalSynapses(
         pairs=pairs,
-        kernel=ThermalKernel.from_card(card),
+        kernel=trace_kernel,
         model=model,
         dt_s=ctx.timing.frame_s / ctx.steps_per_frame,
         bits=settings.bits,
@@ -282,12 +430,24 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         heater_power_w=settings.heater_power_w,
         e_ref=ctx.e_ref,
         pulse_v=settings.pulse_v,
-        set_pulse_s=pulse(True),
-        reset_pulse_s=pulse(False),
+        set_pulse_s=set_s,
+        reset_pulse_s=reset_s,
         signal_unit=settings.signal_unit,
         t_ambient_k=t_amb,
         max_pulses=settings.max_pulses,
         c2c_sigma_rel=var.c2c_sigma_rel,
+        reset_pulse_v=settings.reset_pulse_v,
+        heating=set_heat,
+        reset_heating=reset_heat,
+        filament_kernels=(
+            ThermalKernel.filaments_from_card(card, set_s),
+            ThermalKernel.filaments_from_card(card, reset_s),
+        ),
+        set_only=settings.programming == "set_only",
+        refresh_threshold=settings.refresh_threshold,
+        phase_kernels=None
+        if max(set_s, reset_s) < 1e-3 * float(trace_kernel.tau_s.min())
+        else (trace_kernel.pulse_mean(set_s), trace_kernel.pulse_mean(reset_s)),
     )
 
 

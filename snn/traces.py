@@ -49,40 +49,58 @@ class ThermalKernel:
         an even array every side is covered, not only the side the centre cell sees. A
         periodic card (``geometry.boundary``) gives the centre heater's column: one offset per
         cell of the tile, each holding its images (the periodic sum)."""
-        geo, net = card.geometry, card.thermal.network
-        cells = geo.cells()
-        centre = geo.centre()
-        if geo.boundary == "periodic":
-            # a periodic tile: the centre heater's response on every cell of the tile already
-            # holds all images, so the kernel spans the tile and sums the infinite array (exact
-            # for heat that repeats with the tile, the all-on case; an approximation for a lone
-            # hot cell, which it credits with its own images)
-            if geo.rows % 2 == 0 or geo.cols % 2 == 0:
-                raise StageError(
-                    f"a periodic card's tile must have odd rows and cols to centre its kernel "
-                    f"(got {geo.rows} x {geo.cols})"
-                )
-            c = cells.index(centre)
-            return cls(
-                net.tau_s,
-                {
-                    (p.row - centre.row, p.col - centre.col): net.residues_k_per_w[i, c]
-                    for i, p in enumerate(cells)
-                },
-            )
-        chosen: dict[tuple[int, int], tuple[int, int, int]] = {}  # offset -> (d^2, probe, heater)
-        for h, heater in enumerate(cells):
-            d2 = (heater.row - centre.row) ** 2 + (heater.col - centre.col) ** 2
-            for p, probe in enumerate(cells):
-                offset = (probe.row - heater.row, probe.col - heater.col)
-                if offset not in chosen or d2 < chosen[offset][0]:
-                    chosen[offset] = (d2, p, h)
-        kernel = {o: net.residues_k_per_w[p, h] for o, (_, p, h) in sorted(chosen.items())}
-        return cls(net.tau_s, kernel)
+        net = card.thermal.network
+        return cls(net.tau_s, _offsets(card, net.residues_k_per_w))
+
+    @classmethod
+    def filaments_from_card(cls, card: ModelCard, width_s: float) -> ThermalKernel:
+        """The mean rise of a cell's filament over a pulse of ``width_s`` per watt in another
+        cell's filament, per offset (the card's ``thermal.filament``, one steady mode),
+        without the self term: the neighbours' share of a programming pulse's heat."""
+        fil = card.thermal.filament
+        kernel = _offsets(card, fil.pulse_mean_k_per_w(width_s)[:, :, None])
+        kernel.pop((0, 0))
+        return cls(np.array([width_s]), kernel)
+
+    def pulse_mean(self, width_s: float) -> ThermalKernel:
+        """The kernel averaged over a pulse of ``width_s`` that starts at the frame's end:
+        each mode's stored heat decays under it, R_k -> R_k (tau_k / t_p)(1 - exp(-t_p /
+        tau_k)), the mean of exp(-t / tau_k) over the pulse."""
+        x = width_s / self.tau_s
+        factor = np.where(x > 1e-8, -np.expm1(-x) / np.maximum(x, 1e-300), 1.0 - x / 2)
+        return ThermalKernel(self.tau_s, {o: r * factor for o, r in self.residues_k_per_w.items()})
 
     def self_mean_delay_s(self) -> float:
         """Mean rise time of the self term [s] (``thermal.modal.mean_rise_time_s``)."""
         return mean_rise_time_s(self.tau_s, self.residues_k_per_w[(0, 0)])
+
+
+def _offsets(card: ModelCard, matrix: FloatArray) -> dict[tuple[int, int], FloatArray]:
+    """Per (row, col) offset, the [K] residues of ``matrix`` [probe, source, K] between a
+    source and a probe of the card's array (``ThermalKernel.from_card``)."""
+    geo = card.geometry
+    cells = geo.cells()
+    centre = geo.centre()
+    if geo.boundary == "periodic":
+        # a periodic tile: the centre source's response on every cell of the tile already
+        # holds all images, so the kernel spans the tile and sums the infinite array (exact
+        # for heat that repeats with the tile, the all-on case; an approximation for a lone
+        # hot cell, which it credits with its own images)
+        if geo.rows % 2 == 0 or geo.cols % 2 == 0:
+            raise StageError(
+                f"a periodic card's tile must have odd rows and cols to centre its kernel "
+                f"(got {geo.rows} x {geo.cols})"
+            )
+        c = cells.index(centre)
+        return {(p.row - centre.row, p.col - centre.col): matrix[i, c] for i, p in enumerate(cells)}
+    chosen: dict[tuple[int, int], tuple[int, int, int]] = {}  # offset -> (d^2, probe, source)
+    for h, source in enumerate(cells):
+        d2 = (source.row - centre.row) ** 2 + (source.col - centre.col) ** 2
+        for p, probe in enumerate(cells):
+            offset = (probe.row - source.row, probe.col - source.col)
+            if offset not in chosen or d2 < chosen[offset][0]:
+                chosen[offset] = (d2, p, h)
+    return {o: matrix[p, h] for o, (_, p, h) in sorted(chosen.items())}
 
 
 def ideal_trace(psi: FloatArray, eps: FloatArray, decay: float) -> FloatArray:
@@ -128,9 +146,9 @@ def temperature_rise_rows(
     heat's [..., N_post] axes: [len(rows), N_pre]. An update that programs a few rows reads
     only their temperature.
 
-    One fused pass over the grid (``_stencil``, compiled by numba): the [offsets, ...,
-    N_post, N_pre] intermediate of a mode contraction followed by shifts costs ten times
-    more in memory traffic.
+    One fused pass over the grid (``_stencil``, compiled by numba, threaded on large grids):
+    the [offsets, ..., N_post, N_pre] intermediate of a mode contraction followed by shifts
+    costs ten times more in memory traffic.
     """
     keys = list(kernel.residues_k_per_w)
     offsets = np.array(keys, dtype=np.int64).reshape(-1, 2)  # [O, 2]: (d_row, d_col)
@@ -142,11 +160,18 @@ def temperature_rise_rows(
         raise IndexError(
             f"rows: flat row indices must lie in [0, {grids.shape[1] * grids.shape[2]})"
         )
-    out: FloatArray = _stencil(grids, residues.reshape(len(offsets), -1), offsets, todo)
+    res = residues.reshape(len(offsets), -1)
+    work = len(todo) * grids.shape[-1] * len(offsets) * grids.shape[0]
+    # numba's threads cost more than they save on a small grid (the maze's ten-odd
+    # microseconds become milliseconds when the cores are shared): serial below PARALLEL_WORK
+    stencil = _stencil_parallel if work > PARALLEL_WORK else _stencil_serial
+    out: FloatArray = stencil(grids, res, offsets, todo)
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+PARALLEL_WORK = 2_000_000  # multiply-adds of one stencil pass above which threads pay
+
+
 def _stencil(
     heat: FloatArray, residues: FloatArray, offsets: NDArray[np.int64], todo: NDArray[np.intp]
 ) -> FloatArray:
@@ -169,6 +194,10 @@ def _stencil(
                 for c in range(c0, c1):
                     dst[c] += coef * src[c - dc]
     return out
+
+
+_stencil_parallel = numba.njit(parallel=True, cache=True)(_stencil)
+_stencil_serial = numba.njit(cache=True)(_stencil)
 
 
 def thermal_trace(

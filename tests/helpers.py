@@ -25,20 +25,28 @@ def assert_picture(png: Path, *, min_colours: int = 8, min_inked: float = 0.02) 
 
 
 def synthetic_card(
-    rows: int, cols: int, tau_s: np.ndarray, residues: np.ndarray, boundary: str = "adiabatic"
+    rows: int,
+    cols: int,
+    tau_s: np.ndarray,
+    residues: np.ndarray,
+    boundary: str = "adiabatic",
+    filament_r: np.ndarray | None = None,
 ) -> Any:
     """A ``ModelCard`` of a rows x cols array with the given poles and residues [probe,
-    heater, pole] and default switching and variability: for tests of what snn/ reads."""
+    heater, pole], filament matrix [probe, filament] (default: 4.9e6 K/W self terms, no
+    crosstalk, 0.1 ns mean rise) and default switching and variability: for tests of what
+    snn/ reads."""
     from devicefit.card import (
         DEFAULT_VARIABILITY,
         CardGeometry,
         CardSwitching,
         CardThermal,
         DerivedFigures,
+        FilamentTerms,
         ModelCard,
         Provenance,
     )
-    from devicefit.switching import EQUATION, SwitchingModel, linearity_window
+    from devicefit.switching import DissolutionModel, linearity_window
     from meshes.cells import array_cells
     from thermal.modal import FosterNetwork
 
@@ -49,17 +57,22 @@ def synthetic_card(
         tuple(c.reram for c in cells),
         tuple(c.heater for c in cells),
     )
-    model = SwitchingModel()
+    model = DissolutionModel()
+    fil = np.diag(np.full(rows * cols, 4.9e6)) if filament_r is None else filament_r
+    names = tuple(c.reram for c in cells)
+    filament = FilamentTerms(
+        FosterNetwork(np.array([1e-10]), fil[:, :, None], names, names), 1e-10, 0.0, 0.0
+    )
     return ModelCard(
         geometry=CardGeometry(rows, cols, 200e-9, boundary),
-        thermal=CardThermal(network, 300.0, 0.0, False, True, None, None),
+        thermal=CardThermal(network, 300.0, 0.0, False, True, None, None, filament),
         derived=DerivedFigures("heater_r0_c0", 1.0, (), (), 1.0, 1.0, 0.0, 0.0),
         switching=CardSwitching(
             model,
-            EQUATION,
             None,
             (),
             None,
+            (),
             "test",
             False,
             linearity_window(model, t_ambient_k=300.0),

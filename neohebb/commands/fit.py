@@ -8,15 +8,17 @@ from pathlib import Path
 HELP = "fit compact Foster/Cauer thermal models to DIR/response.npz -> DIR/model_card.json"
 DESCRIPTION = """\
 Read DIR/response.npz (from `neohebb thermal`) and write DIR/model_card.json: shared-pole
-Foster network for every probe/heater pair (tau_s, residues_k_per_w, fit error), the Cauer
-ladder of the centre cell's self term, the error of the model-order-reduction route at the
-same order, derived figures (R_self, dominant time constants, rise for a heater pulse,
-crosstalk ratios, energy per update) and provenance; plus DIR/fit_thermal.png.
+Foster network for every probe/heater pair (tau_s, residues_k_per_w, fit error), the same
+for the filaments as sources (a programming pulse's own heat), the Cauer ladder of the
+centre cell's self term, the error of the model-order-reduction route at the same order,
+derived figures (R_self, dominant time constants, rise for a heater pulse, crosstalk ratios,
+energy per update, the heater's drive and limits) and provenance; plus DIR/fit_thermal.png.
 Settings: the [fit] table of a run configuration (--config): rel_tol, max_poles,
-pulse_power_w, pulse_width_s, switching_csv. --switching CSV fits the temperature-dependent
-switching model (fit_switching.png); variability parameters are representative defaults.
-A fit worse than rel_tol, or a switching CSV the model cannot fit, is refused with the
-figure and the setting to change.
+pulse_power_w, pulse_width_s, heater_power_w, switching_csv, switching_series_ohm, ....
+--switching CSV fits every member of the switching family with its noise model and keeps the
+lowest BIC (fit_switching.png); variability parameters are representative defaults.
+A fit worse than rel_tol, or a switching CSV no member can fit, is refused with the figure
+and the setting to change.
 """
 
 
@@ -75,7 +77,21 @@ def print_card_summary(path: Path) -> None:
         else:
             text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {key:<22} {text}")
-    print(f"  switching              {card.switching.source}")
+    sw = card.switching
+    print(f"  switching              {sw.source}")
+    for row in sw.selection:
+        print(
+            f"    {row['model']:<18} BIC {row['bic']:10.1f}  AIC {row['aic']:10.1f}  "
+            f"k {row['n_fitted']:2d}  noise {100 * row['sigma_mult_rel']:.2g} % + "
+            f"{row['sigma_add_s']:.2g} S"
+        )
+    fil = th.filament
+    c = card.geometry.cells().index(card.geometry.centre())
+    print(
+        f"  filament self          {fil.network.steady_k_per_w()[c, c]:.4g} K/W steady, "
+        f"{fil.pulse_mean_k_per_w(1e-9)[c, c]:.4g} K/W over a 1 ns pulse "
+        f"(mean rise time {fil.tau_mean_self_s:.3g} s)"
+    )
     h = card.derived.heater
     if h is not None:
         print(

@@ -26,6 +26,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per point")
     parser.add_argument("--ratios", type=float, nargs="+", default=None, help="tau / frame values")
     parser.add_argument("--variabilities", type=float, nargs="+", default=None)
+    parser.add_argument(
+        "--pulse-voltages", type=float, nargs="+", default=None, help="SET pulse amplitudes [V]"
+    )
+    parser.add_argument(
+        "--access-resistances", type=float, nargs="+", default=None, help="access R [ohm]"
+    )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     parser.add_argument("--config", help="run configuration TOML whose [maze] table is used")
     parser.add_argument("--out", "-o", required=True, help="output directory")
@@ -45,6 +51,10 @@ def handle(args: argparse.Namespace) -> int:
         "seeds": args.seeds,
         "ratios": tuple(args.ratios) if args.ratios else None,
         "variabilities": tuple(args.variabilities) if args.variabilities else None,
+        "pulse_voltages": tuple(args.pulse_voltages) if args.pulse_voltages else None,
+        "access_resistances_ohm": tuple(args.access_resistances)
+        if args.access_resistances
+        else None,
         "workers": args.workers,
     }
     sweep = replace(sweep, **{k: v for k, v in overrides.items() if v is not None})
@@ -72,3 +82,13 @@ def print_sweep_summary(path: Path) -> None:
         )
     elif "decay" in sweep:
         print("  no single fastest decay ratio (ties or no run reached the criterion)")
+    for kind, label in (("pulse_v", "SET pulse %.3g V"), ("access_resistance", "access %.3g ohm")):
+        for row in sweep.get(kind, []):
+            shares = [v for v in row["share_below_5k"] if v is not None]
+            cold = f"{100 * sum(shares) / len(shares):4.1f} %" if shares else "  n/a"
+            widths = row.get("pulse_widths_s") or [float("nan")] * 2
+            print(
+                f"  {label % row['x']:>18}: {row['mean']:6.1f} +- {row['sem']:5.1f} episodes"
+                f" ({row['reached']}/{len(row['episodes_to_criterion'])} reached), |dG| on cells"
+                f" < 5 K: {cold}, SET {widths[0]:.3g} s, RESET {widths[1]:.3g} s"
+            )

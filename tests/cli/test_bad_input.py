@@ -148,6 +148,8 @@ def test_mesh_into_a_complete_directory_removes_the_old_device_results(
         (["sweep", "--trace", "ideal", "--workers", "-1"], "workers"),
         (["sweep", "--trace", "ideal", "--ratios", "nan"], "ratios"),
         (["sweep", "--trace", "ideal", "--seeds", "0"], "seeds"),
+        (["sweep", "--trace", "ideal", "--pulse-voltages", "-0.5"], "pulse_voltages"),
+        (["sweep", "--trace", "ideal", "--access-resistances", "nan"], "access_resistances_ohm"),
     ],
 )
 def test_learning_settings_are_refused_before_any_work(

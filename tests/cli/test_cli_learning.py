@@ -83,3 +83,35 @@ def test_sweep_in_worker_processes_equals_serial(tmp_path: Path) -> None:
         out = run_sweep(base, tmp_path / f"w{workers}", sweep=sweep, plots=False, progress=False)
         tables.append(json.loads((out / "sweep.json").read_text())["decay"])
     assert tables[0] == tables[1]
+
+
+def test_programming_axes_vary_the_thermal_settings_and_an_empty_sweep_is_refused(
+    tmp_path: Path,
+) -> None:
+    """pulse_voltages and access_resistances_ohm each vary one thermal setting at the base's
+    others, seeds times; an ideal base has no such settings (no jobs); nothing to run is an
+    error naming the axes, before any output."""
+    from snn.agent import AgentConfig, AgentError
+    from snn.stage import SweepConfig, run_sweep, sweep_jobs
+    from snn.thermal_synapses import ThermalSettings
+
+    base = AgentConfig(task="maze", backend="thermal", episodes=5, synapses=ThermalSettings())
+    sweep = SweepConfig(
+        seeds=2,
+        ratios=(),
+        variabilities=(),
+        pulse_voltages=(0.4, 0.6),
+        access_resistances_ohm=(0.0,),
+    )
+    jobs = sweep_jobs(base, sweep)
+    assert [(k, x) for k, x, _ in jobs] == [("pulse_v", 0.4)] * 2 + [("pulse_v", 0.6)] * 2 + [
+        ("access_resistance", 0.0)
+    ] * 2
+    assert [c.settings().pulse_v for k, _, c in jobs if k == "pulse_v"] == [0.4, 0.4, 0.6, 0.6]
+    assert {c.settings().access_resistance_ohm for k, _, c in jobs if k == "pulse_v"} == {5e3}
+    assert [c.seed for _, _, c in jobs][:2] == [0, 1]
+    ideal = AgentConfig(task="maze", backend="ideal", episodes=5)
+    assert sweep_jobs(ideal, sweep) == []
+    with pytest.raises(AgentError, match="nothing to run"):
+        run_sweep(ideal, tmp_path / "out", sweep=sweep, progress=False)
+    assert not (tmp_path / "out").exists()

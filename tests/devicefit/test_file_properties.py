@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from devicefit.card import card_from_json, read_card
 from devicefit.errors import CardError
-from devicefit.switching import read_switching_csv
+from devicefit.switching_fit import read_switching_csv
 from meshes.files import sha256_file
 from tests.helpers import DELETE, json_edited, json_paths
 from thermal.response import read_response

@@ -5,18 +5,19 @@ exactly, pulses are calibrated, and the ideal update is lr x signal x trace."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from devicefit.switching import SwitchingModel
+from devicefit.switching import DissolutionModel
 from meshes.files import StageError
 from snn.ideal_synapses import IdealSynapses
 from snn.thermal_synapses import ThermalSettings, ThermalSynapses, calibrated_pulse_s
 from snn.traces import ThermalKernel
 from snn.weights import PairArray, levels, quantise
 
-MODEL = SwitchingModel()
+MODEL = DissolutionModel()
 
 
 def frames(
@@ -42,7 +43,7 @@ def thermal(
         w_scale=1.0,
         heater_power_w=power,
         e_ref=0.3,
-        pulse_v=1.0,
+        pulse_v=0.3,
         set_pulse_s=1e-7,
         reset_pulse_s=1e-7,
         signal_unit=0.1,
@@ -99,7 +100,7 @@ def test_programming_energy_and_pulse_count() -> None:
         th = thermal(kernel, shape, dt, 1e-4)
         g_sum = np.sum(th.pairs.g_plus + th.pairs.g_minus)  # cold cells: G barely moves
         th.update(0.25, rng)
-        pulses = th.energy.programming_j / (1.0**2 * 1e-7 * g_sum)
+        pulses = th.energy.programming_j / (0.3**2 * 1e-7 * g_sum)
         assert pulses == pytest.approx(round(pulses), abs=0.01)  # G moves a little per pair
         counts.append(round(pulses))
         assert th.energy.updates == 1
@@ -140,6 +141,7 @@ def test_thermal_update_follows_the_sign_and_prefers_hot_cells() -> None:
     kernel = ThermalKernel(np.array([1e-8]), {(0, 0): np.array([7.7e5])})
     th = thermal(kernel, (1, 40), dt, 1e-4)
     th.bits = 14
+    th.set_pulse_s = th.reset_pulse_s = 1e-5  # cold cells move tens of levels too
     eps = np.linspace(0, 1, 40)[None, :].repeat(20, 0)
     th.accumulate(np.full((20, 1), 0.3), eps)
     rise = th.trace()[0]
@@ -172,3 +174,66 @@ def test_thermal_settings_are_checked_before_use(change: dict, field: str) -> No
 
     with pytest.raises(StageError, match=field.replace(".", r"\.")):
         replace(ThermalSettings(), **change).validate("synapses", StageError)
+
+
+def test_built_array_calibrates_with_the_pulse_own_heat() -> None:
+    """Built from a card with a filament network, the calibrated SET and RESET widths move
+    ``levels_per_pulse`` levels at mid-range G and the reference rise with the own heat
+    averaged over that very width (the fixed point), the access resistance in series; the
+    trace kernel and the filament crosstalk of the SET and RESET phases are the card's
+    averaged over those widths."""
+    from devicefit.card import FilamentTerms
+    from devicefit.switching import PulseHeating
+    from snn.synapses import BuildContext, FrameTiming
+    from snn.thermal_synapses import KIND
+    from tests.helpers import synthetic_card
+    from thermal.modal import FosterNetwork
+
+    residues = np.zeros((9, 9, 1))
+    residues[range(9), range(9)] = 7e5
+    names = tuple(f"reram_r{i // 3}_c{i % 3}" for i in range(9))
+    fil = np.zeros((9, 9, 2))
+    fil[range(9), range(9)] = [2e6, 3e6]  # a fast and a slow filament mode
+    fil[3, 4], fil[4, 3] = [1e4, 1e5], [1e4, 1e5]
+    card = synthetic_card(3, 3, np.array([1e-8]), residues)
+    card = replace(
+        card,
+        thermal=replace(
+            card.thermal,
+            filament=FilamentTerms(
+                FosterNetwork(np.array([1e-10, 3e-9]), fil, names, names), 1e-9, 0.0, 0.0
+            ),
+        ),
+    )
+    settings = ThermalSettings(pulse_v=0.4, reset_pulse_v=0.8, access_resistance_ohm=5e3)
+    ctx = BuildContext(
+        np.zeros((4, 6)), FrameTiming(1e-7, 1e-7), 10, 0.3, card, np.random.default_rng(0)
+    )
+    th = KIND.build(settings, ctx)
+    mid = 0.5 * (MODEL.g_min_s + MODEL.g_max_s)
+    step = np.diff(levels(MODEL, settings.bits))[0]
+    for width, v, pol, heat in (
+        (th.set_pulse_s, 0.4, True, th.heating),
+        (th.reset_pulse_s, 0.8, False, th.reset_heating),
+    ):
+        r_mean = card.thermal.filament.pulse_mean_k_per_w(width)[4, 4]
+        assert isinstance(heat, PulseHeating) and heat.series_resistance_ohm == 5e3
+        assert heat.filament_r_k_per_w == pytest.approx(r_mean, rel=1e-6)
+        assert 2e6 < r_mean < 5e6  # between the fast mode alone and the steady sum
+        # the reference rise is the rise under the pulse
+        dg = MODEL.delta_g_s(300 + settings.reference_rise_k, mid, pol, v, width, heating=heat)
+        # the calibration takes the heat of G_mid; the model lets it follow G through the pulse
+        assert abs(dg) / step == pytest.approx(settings.levels_per_pulse, rel=1e-2)
+    # the trace under each pulse: the kernel averaged over it
+    assert th.phase_kernels is not None
+    for kernel, width in zip(th.phase_kernels, (th.set_pulse_s, th.reset_pulse_s), strict=True):
+        from scipy.integrate import quad
+
+        mean = quad(lambda t: np.exp(-t / 1e-8), 0, width, points=[1e-8, 1e-7], limit=200)[0]
+        mean /= width
+        assert kernel.residues_k_per_w[(0, 0)][0] == pytest.approx(7e5 * mean, rel=1e-4)
+    set_kernel, reset_kernel = th.filament_kernels
+    assert (0, 0) not in set_kernel.residues_k_per_w
+    expected = card.thermal.filament.pulse_mean_k_per_w(th.set_pulse_s)[3, 4]
+    assert set_kernel.residues_k_per_w[(0, -1)][0] == pytest.approx(expected)
+    assert reset_kernel.residues_k_per_w[(0, -1)][0] > expected  # the longer pulse: more
