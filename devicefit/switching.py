@@ -293,6 +293,37 @@ def check_switching_model(model: SwitchingModel, error: type[StageError], where:
         raise error(f"{where}.tcr_read_per_k: |tcr| must be < 0.01 / K, got {tcr:g}")
 
 
+def _mid_window_relaxation(
+    model: SwitchingModel,
+    set_polarity: bool,
+    pulse_v: float,
+    temperature_k: float,
+    heating: PulseHeating,
+) -> tuple[float, float, float]:
+    """(total rate k [1/s], x_eq, reach) of a pulse at mid-window G0: reach is x_eq's distance
+    from mid-window as a fraction of the distance to the pulse's own bound."""
+    g_mid = 0.5 * (model.g_min_s + model.g_max_s)
+    t_eff, v_cell = heating.conditions(np.array([temperature_k]), np.array([g_mid]), pulse_v)
+    k, x_eq = model.relaxation(t_eff, v_cell, np.array([set_polarity]))
+    reach = (float(x_eq[0]) - 0.5) / (0.5 if set_polarity else -0.5)
+    return float(k[0]), float(x_eq[0]), reach
+
+
+def mid_window_fraction(
+    model: SwitchingModel,
+    *,
+    set_polarity: bool,
+    pulse_v: float,
+    temperature_k: float,
+    width_s: float,
+    heating: PulseHeating = NO_HEATING,
+) -> float:
+    """Fraction of (G_max - G_mid) a pulse of ``width_s`` at mid-window G0 and
+    ``temperature_k`` moves, heat held at G0: (1 - exp(-k t_p)) reach."""
+    k, _, reach = _mid_window_relaxation(model, set_polarity, pulse_v, temperature_k, heating)
+    return float(-np.expm1(-k * width_s) * reach)
+
+
 def calibrated_pulse_s(
     model: SwitchingModel,
     *,
@@ -303,19 +334,16 @@ def calibrated_pulse_s(
     heating: PulseHeating = NO_HEATING,
 ) -> float:
     """Pulse width [s] whose SET (RESET) at mid-window G0 and ``temperature_k`` (plus the
-    pulse's own heat) moves G by ``fraction`` of (G_max - G_mid): with dx/dt = -k (x - x_eq),
-    t_p = -ln(1 - fraction (x_eq_bound - x_mid) / (x_eq - x_mid)) / k. Raises ValueError when
+    pulse's own heat) moves G by ``fraction`` of (G_max - G_mid): the inverse of
+    ``mid_window_fraction``, t_p = -ln(1 - fraction / reach) / k. Raises ValueError when
     the pulse cannot move G that far in its direction (dissolution wins at that temperature)."""
-    g_mid = 0.5 * (model.g_min_s + model.g_max_s)
-    t_eff, v_cell = heating.conditions(np.array([temperature_k]), np.array([g_mid]), pulse_v)
-    k, x_eq = model.relaxation(t_eff, v_cell, np.array([set_polarity]))
-    reach = (float(x_eq[0]) - 0.5) / (0.5 if set_polarity else -0.5)  # of the ideal bound
+    k, x_eq, reach = _mid_window_relaxation(model, set_polarity, pulse_v, temperature_k, heating)
     if not fraction < reach:
         raise ValueError(
             f"a {'SET' if set_polarity else 'RESET'} pulse at {temperature_k:.0f} K moves G "
-            f"toward x_eq = {float(x_eq[0]):.3g}: it cannot move {fraction:.3g} of half the window"
+            f"toward x_eq = {x_eq:.3g}: it cannot move {fraction:.3g} of half the window"
         )
-    return float(-np.log1p(-fraction / reach) / k[0])
+    return float(-np.log1p(-fraction / reach) / k)
 
 
 def linearity_window(
@@ -368,20 +396,3 @@ def linearity_window(
         "baseline_over_heat_driven": None if not at else base / at,
         "max_line_error_over_range": by_range,
     }
-
-
-def selectivity(
-    model: SwitchingModel,
-    *,
-    t_ambient_k: float,
-    rise_k: float,
-    pulse_v: float,
-    heating: PulseHeating = NO_HEATING,
-) -> float:
-    """Hot-over-cold rate ratio of a SET at mid-window G0: r(T_amb + rise) / r(T_amb), both
-    with the pulse's own heat (the stored trace's leverage on an update)."""
-    g0 = 0.5 * (model.g_min_s + model.g_max_s)
-    t = np.array([t_ambient_k, t_ambient_k + rise_k])
-    t_eff, v_cell = heating.conditions(t, np.full(2, g0), np.full(2, pulse_v))
-    k, _ = model.relaxation(t_eff, v_cell, np.array([True, True]))
-    return float(k[1] / k[0])

@@ -25,8 +25,7 @@ import scipy.optimize
 from numpy.typing import NDArray
 
 from devicefit.card import ModelCard
-from devicefit.switching import PulseHeating, SwitchingModel
-from devicefit.switching import calibrated_pulse_s as _calibrated_width
+from devicefit.switching import PulseHeating, SwitchingModel, mid_window_fraction
 from meshes.files import StageError
 from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming
 from snn.traces import ThermalKernel, modal_heat, temperature_rise, temperature_rise_rows
@@ -97,7 +96,7 @@ class ThermalSettings:
                 f"figures), got {self.variability}"
             )
         # a calibrated pulse moves levels_per_pulse levels of 2^bits - 1 from mid-range: it must
-        # stay below half the window (calibrated_pulse_s), whatever the card
+        # stay below half the window (the calibration in _build), whatever the card
         fraction = 2 * self.levels_per_pulse / (2**self.bits - 1)
         if not fraction < 1:
             raise error(
@@ -308,35 +307,6 @@ class ThermalSynapses:
         return self.last_peak_rise_k
 
 
-def calibrated_pulse_s(
-    model: SwitchingModel,
-    *,
-    set_polarity: bool,
-    pulse_v: float,
-    rise_k: float,
-    levels_per_pulse: float,
-    bits: int,
-    t_ambient_k: float,
-    heating: PulseHeating | None = None,
-) -> float:
-    """Pulse width [s] whose SET (RESET) at mid-range G, T_ambient + rise_k and its own heat
-    moves G by ``levels_per_pulse`` levels (``devicefit.switching.calibrated_pulse_s``): a
-    fraction 2 levels / (2^bits - 1) of G_max - G_mid, the same for both polarities
-    (``ThermalSettings.validate`` guarantees it is below 1). ``StageError`` when the pulse
-    cannot move G that far (dissolution wins at that temperature)."""
-    try:
-        return _calibrated_width(
-            model,
-            set_polarity=set_polarity,
-            pulse_v=pulse_v,
-            temperature_k=t_ambient_k + rise_k,
-            fraction=2 * levels_per_pulse / (2**bits - 1),
-            heating=heating or PulseHeating(),
-        )
-    except ValueError as exc:
-        raise StageError(f"synapses.reference_rise_k: {exc}") from None
-
-
 def _card(card: ModelCard | None) -> ModelCard:
     if card is None:
         raise StageError("backend: 'thermal' needs a model card (--card)")
@@ -388,16 +358,21 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         (x_eq - x_mid) / (x_bound - x_mid) at mid-range G (the first root in log t_p);
         ``StageError`` when no width up to 100 s moves that far."""
         v = settings.pulse_v if set_polarity else settings.reset_pulse_v
-        g_mid = 0.5 * (model.g_min_s + model.g_max_s)
         target = 2 * settings.levels_per_pulse / (2**settings.bits - 1)
-        pol = np.array([set_polarity])
 
         def moved(log_width: float) -> float:
             width = 10.0**log_width
-            temperature = np.array([t_amb + settings.reference_rise_k])
-            k, x_eq = model.relaxation(*own_heat(width).conditions(temperature, g_mid, v), pol)
-            reach = (float(x_eq[0]) - 0.5) / (0.5 if set_polarity else -0.5)
-            return float(-np.expm1(-k[0] * width) * reach) - target
+            return (
+                mid_window_fraction(
+                    model,
+                    set_polarity=set_polarity,
+                    pulse_v=v,
+                    temperature_k=t_amb + settings.reference_rise_k,
+                    width_s=width,
+                    heating=own_heat(width),
+                )
+                - target
+            )
 
         # the first width that moves that far: moved(t_p) need not be monotonic (a pulse
         # that outlasts the trace loses the stored heat), so bracket the first crossing

@@ -10,10 +10,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from devicefit.switching import DissolutionModel
+from devicefit.switching import DissolutionModel, calibrated_pulse_s
 from meshes.files import StageError
 from snn.ideal_synapses import IdealSynapses
-from snn.thermal_synapses import ThermalSettings, ThermalSynapses, calibrated_pulse_s
+from snn.thermal_synapses import ThermalSettings, ThermalSynapses
 from snn.traces import ThermalKernel
 from snn.weights import PairArray, levels, quantise
 
@@ -115,10 +115,8 @@ def test_calibrated_pulse_moves_the_requested_levels(polarity: bool) -> None:
         MODEL,
         set_polarity=polarity,
         pulse_v=0.5,
-        rise_k=rise,
-        levels_per_pulse=1.5,
-        bits=bits,
-        t_ambient_k=300.0,
+        temperature_k=300.0 + rise,
+        fraction=2 * 1.5 / (2**bits - 1),  # 1.5 levels of G_max - G_mid
     )
     mid = 0.5 * (MODEL.g_min_s + MODEL.g_max_s)
     dg = MODEL.delta_g_s(300 + rise, mid, polarity, 0.5, t_p)
