@@ -235,3 +235,27 @@ def test_built_array_calibrates_with_the_pulse_own_heat() -> None:
     expected = card.thermal.filament.pulse_mean_k_per_w(th.set_pulse_s)[3, 4]
     assert set_kernel.residues_k_per_w[(0, -1)][0] == pytest.approx(expected)
     assert reset_kernel.residues_k_per_w[(0, -1)][0] > expected  # the longer pulse: more
+
+
+def test_the_selectivity_ledger_books_every_change_by_its_cell_rise() -> None:
+    """Every |dG| an update programs is booked once, in the bin of its cell's stored rise:
+    the ledger's total is the summed change of both devices, and the share on cells less than
+    5 K above ambient is what the unheated columns moved."""
+    dt = 1e-9
+    kernel = ThermalKernel(np.array([1e-8]), {(0, 0): np.array([7.7e5])})
+    th = thermal(kernel, (1, 40), dt, 1e-4)
+    th.bits = 14
+    th.set_pulse_s = th.reset_pulse_s = 1e-5  # cold cells move too
+    eps = np.zeros((20, 40))
+    eps[:, 20:] = 1.0  # columns 20.. heated, 0..19 cold
+    th.accumulate(np.full((20, 1), 0.3), eps)
+    rise = th.trace()[0]
+    assert np.all(rise[:20] == 0) and np.all(rise[20:] > 5)
+    before = th.pairs
+    th.update(0.1, np.random.default_rng(0))
+    moved = np.abs(th.pairs.g_plus - before.g_plus) + np.abs(th.pairs.g_minus - before.g_minus)
+    assert th.dg_by_rise_s.sum() == pytest.approx(moved.sum(), rel=1e-12)
+    sel = th.selectivity()
+    assert sel is not None
+    assert sel["share_below_5k"] == pytest.approx(moved[0, :20].sum() / moved.sum(), rel=1e-12)
+    assert 0 < sel["share_below_5k"] < 1 and sum(sel["dg_share"]) == pytest.approx(1.0)
