@@ -65,8 +65,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy meshes thermal devicefit snn neohebb
 
+# the suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it serially); one BLAS and
+# OpenMP thread per worker, so that workers do not oversubscribe the cores
+TEST_WORKERS ?= auto
 test: lint typecheck
-	$(PY) -m pytest -m "not slow" --doctest-modules --doctest-glob="*.md" \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -m "not slow" \
+		-n $(TEST_WORKERS) --dist worksteal --doctest-modules --doctest-glob="*.md" \
 		meshes thermal devicefit snn neohebb tests docs/learning.md
 
 test-slow: $(STAMP)

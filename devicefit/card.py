@@ -10,9 +10,11 @@ A card that passes never fails later for a missing or malformed field.
 Schema version 3: ``geometry`` (rows, cols, pitch), ``thermal`` (T_ambient, shared poles,
 residues [probe][heater][pole], fit error, Cauer ladder, model-order-reduction route, and the
 filament terms: the steady rise of every filament per watt in each filament, for a
-programming pulse's own heat), ``derived`` (designer figures and the heater's operating
-point), ``switching`` (the family member, its parameters with uncertainties, the noise model
-and the selection table of the fit, source, synthetic flag), ``variability``,
+programming pulse's own heat; and, when the thermal stage ran the operating point, the
+linearity check with its Kirchhoff correction), ``derived`` (designer figures and the
+heater's operating point), ``switching`` (the family member, its parameters with
+uncertainties, the noise model and the selection table of the fit, source, synthetic flag),
+``variability``,
 ``provenance`` and ``stage`` (input hashes). Versions 1 and 2 are refused with the commands
 that write a version 3 card.
 """
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from devicefit.errors import CardError
+from devicefit.linearity import Linearity
 from devicefit.switching import (
     FAMILY,
     PARAMETER_UNITS,
@@ -107,6 +110,7 @@ class CardThermal:
     cauer_self: CauerLadder | None
     mor_route: dict[str, Any] | None
     filament: FilamentTerms
+    linearity: Linearity | None = None  # the operating point's nonlinear check (and correction)
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,7 @@ class ModelCard:
                     "mor_rel_error": th.filament.mor_rel_error,
                     "fit_max_rel_error": th.filament.fit_max_rel_error,
                 },
+                "linearity": None if th.linearity is None else th.linearity.card_dict(),
             },
             "derived": self.derived.to_json(),
             "switching": {
@@ -400,6 +405,9 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
             ),
             mor_route=th["mor_route"],
             filament=filament,
+            linearity=None
+            if th.get("linearity") is None
+            else Linearity.from_card_dict(th["linearity"], float(th["t_ambient_k"])),
         ),
         derived=_derived(data["derived"]),
         switching=CardSwitching(

@@ -11,11 +11,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from devicefit.card import CardGeometry, CardSwitching, CauerLadder
+from devicefit.linearity import Linearity
 from devicefit.switching import PulseHeating
 from devicefit.switching_fit import SwitchingData
 from meshes.cells import reference_neighbours
 from thermal.modal import FosterNetwork
-from thermal.response import Response
+from thermal.response import OperatingPointRun, Response
 
 
 def plot_fit(
@@ -161,6 +162,91 @@ def plot_switching(
     else:
         ax_sel.text(0.5, 0.5, "default parameters:\nno data, no selection", ha="center")
         ax_sel.set_axis_off()
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def plot_linearity(
+    run: OperatingPointRun | None,
+    linearity: Linearity | None,
+    centre: int,
+    neighbour: int | None,
+    png: Path,
+) -> None:
+    """The operating point with k(T), c_p(T) against linear superposition: the centre and a
+    neighbouring filament's rise over time, and every probe sample's true against linear
+    rise with the Kirchhoff correction and the band the error is taken over."""
+    fig, (ax, ax_map) = plt.subplots(1, 2, figsize=(13, 5))
+    if run is None or linearity is None:
+        for a in (ax, ax_map):
+            a.text(
+                0.5,
+                0.5,
+                "no operating-point run in the thermal response\n"
+                "(thermal.linearity_power_w = 0, a periodic array or interface resistances)",
+                ha="center",
+                va="center",
+                transform=a.transAxes,
+            )
+            a.set_axis_off()
+        fig.savefig(png, dpi=110)
+        plt.close(fig)
+        return
+    t, lin, true = run.t_s, run.linear_k, run.nonlinear_k
+    on = (t > 0) & (t <= run.t_off_s * (1 + 1e-9))
+    off = t > run.t_off_s * (1 + 1e-9)
+    probes = [("centre", centre, "#d62728")]
+    if neighbour is not None:
+        probes.append(("nearest", neighbour, "#1f77b4"))
+    for label, p, colour in probes:
+        for part, x, style in ((on, t[on], "-"), (off, t[off] - run.t_off_s, ":")):
+            name = None if style == ":" else label
+            ax.plot(
+                x,
+                lin[part, p],
+                style,
+                color=colour,
+                alpha=0.45,
+                label=None if name is None else f"{name}, linear",
+            )
+            ax.plot(
+                x,
+                true[part, p],
+                style,
+                color=colour,
+                marker="o",
+                ms=3,
+                label=None if name is None else f"{name}, k(T), c_p(T)",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("time since the heater switched on (solid) / off (dotted) [s]")
+    ax.set_ylabel("filament rise [K]")
+    ax.set_title(f"operating point: {1e3 * run.power_w:.3g} mW in the centre heater")
+    ax.legend(fontsize=8)
+    keep = lin > 0.5
+    ax_map.plot(lin[keep], true[keep], ".", color="0.3", ms=4, label="FE samples, every probe")
+    grid = np.linspace(0.0, float(lin.max()), 200)
+    ax_map.plot(grid, grid, "--", color="0.6", label="linear superposition")
+    ax_map.plot(
+        grid,
+        linearity.kirchhoff.true_rise_k(grid),
+        color="#d62728",
+        label=f"Kirchhoff map, n = {linearity.kirchhoff.exponent:.3f}",
+    )
+    ax_map.axvspan(*linearity.band_k, color="#ffbb78", alpha=0.3, label="band of the error")
+    err = linearity.max_rel_error
+    after = linearity.corrected_rel_error
+    ax_map.set_title(
+        "error in band "
+        + ("n/a" if err is None else f"{100 * err:.2g} %")
+        + ", after the map "
+        + ("n/a" if after is None else f"{100 * after:.2g} %")
+        + (" (applied)" if linearity.apply_correction else " (not applied)")
+    )
+    ax_map.set_xlabel("linear rise [K]")
+    ax_map.set_ylabel("rise with k(T), c_p(T) [K]")
+    ax_map.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

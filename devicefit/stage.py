@@ -33,6 +33,7 @@ from devicefit.card import (
 from devicefit.cauer import foster_to_cauer
 from devicefit.errors import CardError, FitError
 from devicefit.foster import IMPULSE_TOLERANCE, FosterFit, fit_foster, impulse_floor, truncate_modal
+from devicefit.linearity import Linearity, assess_linearity
 from devicefit.switching import DissolutionModel, PulseHeating, linearity_window
 from devicefit.switching_fit import SwitchingData, fit_switching, read_switching_csv
 from meshes.cells import Cell, reference_neighbours
@@ -49,7 +50,7 @@ from thermal.heater import HeaterResistor, OperatingPoint, operating_point
 from thermal.modal import FosterNetwork
 from thermal.response import Response, read_response
 
-FIT_PICTURES = ("fit_thermal.png", "fit_switching.png")
+FIT_PICTURES = ("fit_thermal.png", "fit_switching.png", "fit_linearity.png")
 LINEARITY_PULSE_S = 1e-7  # pulse of the card's linearity figure and the switching plot
 
 
@@ -184,6 +185,7 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
             cauer_self=cauer,
             mor_route=mor,
             filament=filament,
+            linearity=operating_linearity(response, cfg),
         ),
         derived=derived_figures(net, geometry, cfg, response),
         switching=switching,
@@ -210,7 +212,16 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
         log.warning("%s (fit.heater_power_w; limits: meshes/materials.py)", warning)
     with staged_output(ddir, stage="fit", error=CardError) as scratch:
         if plots:
-            from devicefit.plots import plot_fit, plot_switching
+            from devicefit.plots import plot_fit, plot_linearity, plot_switching
+
+            _, nearest, _ = reference_neighbours(geometry.rows, geometry.cols)
+            plot_linearity(
+                response.operating_point,
+                card.thermal.linearity,
+                list(net.heaters).index(geometry.centre().heater),
+                None if nearest is None else list(net.heaters).index(nearest.heater),
+                scratch / "fit_linearity.png",
+            )
 
             plot_fit(response, net, geometry, cauer, scratch / "fit_thermal.png")
             plot_switching(
@@ -223,6 +234,21 @@ def _run_fit(ddir: Path, cfg: FitConfig, plots: bool) -> Path:
             )
         write_json(scratch / "model_card.json", data)
     return ddir
+
+
+def operating_linearity(response: Response, cfg: FitConfig) -> Linearity | None:
+    """The linearity check of the thermal stage's operating-point run, held against
+    ``cfg.rel_tol`` (``devicefit.linearity``); None without such a run."""
+    run = response.operating_point
+    if run is None:
+        return None
+    return assess_linearity(
+        run.linear_k,
+        run.nonlinear_k,
+        power_w=run.power_w,
+        t_ambient_k=response.t_ambient_k,
+        tolerance=cfg.rel_tol,
+    )
 
 
 def fit_thermal(

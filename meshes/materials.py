@@ -27,7 +27,9 @@ class Material:
     thin_film: bool
     source: str
     k_exponent: float = 0.0
-    """n of the optional k(T) = k (T / 300 K)^n used by thermal's nonlinear solve (0: constant)."""
+    """n of k(T) = k (T / 300 K)^n, used by thermal's nonlinear solves (0: constant)."""
+    cp_exponent: float = 0.0
+    """m of c_p(T) = c_p (T / 300 K)^m, used by thermal's nonlinear transient (0: constant)."""
     conductor: bool = False
     """A metal (or metallic nitride): it has an electrical resistivity."""
     tcr_per_k: float | None = None
@@ -38,6 +40,8 @@ class Material:
     """The film's highest safe temperature in a BEOL stack (None: none on file)."""
     limits_source: str = ""
     """Where tcr, the current-density limit and the temperature limit come from."""
+    t_dependence_source: str = ""
+    """Where k_exponent and cp_exponent come from ("estimate": from physics, not measured)."""
     k_range_w_per_m_k: tuple[float, float] | None = None
     """Range of k [W/m/K] measured in films of this material (``source`` says where); None
     for bulk values. A design's sensitivity to k is found by overriding it across this range
@@ -70,6 +74,11 @@ MATERIALS: dict[str, Material] = {
             "bulk Si, CRC Handbook (k 148, c_p 705); k ~ T^-1.3 near 300 K "
             "(Glassbrenner & Slack, Phys. Rev. 134, A1058 (1964))",
             k_exponent=-1.3,
+            cp_exponent=0.34,
+            t_dependence_source=(
+                "c_p: NASA/CEA thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300"
+                " and 500 K"
+            ),
         ),
         Material(
             "SiO2",
@@ -81,6 +90,13 @@ MATERIALS: dict[str, Material] = {
             "films 1.3-1.4 W/m/K (Kato & Hatta, Int. J. Thermophys. 27, 42 (2006), the VAMAS "
             "reference within 4 %), PECVD films lower, down to 0.9 (3-omega, 300 nm)",
             k_range_w_per_m_k=(0.9, 1.4),
+            k_exponent=0.31,
+            cp_exponent=0.51,
+            t_dependence_source=(
+                "k: TPRC recommended fused-silica values 1.38 / 1.51 / 1.62 W/m/K at 300 / 400 / "
+                "500 K; c_p: NASA/CEA thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF)"
+                " at 300 and 500 K (glass)"
+            ),
         ),
         Material(
             "lowk",
@@ -95,6 +111,12 @@ MATERIALS: dict[str, Material] = {
             "their tables were not retrieved; rho and c_p are estimates. Override from your "
             "process's data ([thermal.materials.lowk])",
             k_range_w_per_m_k=(0.1, 0.45),
+            k_exponent=0.2,
+            cp_exponent=0.5,
+            t_dependence_source=(
+                "estimate: SiCOH k rises gradually up to 300 C (Kuwahara et al. 2008, abstract), "
+                "c_p as a-SiO2"
+            ),
         ),
         Material(
             "Si3N4",
@@ -107,6 +129,13 @@ MATERIALS: dict[str, Material] = {
             "Microelectromech. Syst. 16, 1269 (2007)); amorphous SiNx 1.5-3 (Lee & Cahill, J. "
             "Appl. Phys. 81, 2590 (1997)); bulk rho, c_p",
             k_range_w_per_m_k=(1.5, 3.0),
+            k_exponent=0.35,
+            cp_exponent=0.45,
+            t_dependence_source=(
+                "k: estimate (Cahill-Pohl minimum conductivity); c_p: NASA/CEA thermodynamic fits "
+                "(McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and 500 K (two tables: +21 % and"
+                " +32 %)"
+            ),
         ),
         Material(
             "SiNx",
@@ -120,6 +149,9 @@ MATERIALS: dict[str, Material] = {
             "the heat capacity of a 70 ng SiN membrane (Ftouni et al., Phys. Rev. B 92, 125439 "
             "(2015)); rho of PECVD films 2300-2800",
             k_range_w_per_m_k=(0.7, 1.7),
+            k_exponent=0.3,
+            cp_exponent=0.5,
+            t_dependence_source="estimate: amorphous nitride like Si3N4 and a-SiO2",
         ),
         Material(
             "BN",
@@ -133,6 +165,13 @@ MATERIALS: dict[str, Material] = {
             "Commun. Phys. 2, 43 (2019); c_p 740 J/kg/K there). This isotropic entry cannot "
             "carry the in-plane spreading of crystalline h-BN",
             k_range_w_per_m_k=(0.5, 5.1),
+            k_exponent=-0.3,
+            cp_exponent=0.9,
+            t_dependence_source=(
+                "k: estimate for through-plane / nanocrystalline films (bulk in-plane ~T^-1); c_p:"
+                " NASA/CEA thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and"
+                " 500 K"
+            ),
         ),
         Material(
             "AlN",
@@ -144,6 +183,12 @@ MATERIALS: dict[str, Material] = {
             "film/substrate interface (Bogner et al., Thin Solid Films 591, 267 (2015); Zhao et "
             "al., J. Appl. Phys. 96, 4563 (2004): 7-8e-8 m^2K/W at the interface); bulk rho, c_p",
             k_range_w_per_m_k=(1.4, 17.6),
+            k_exponent=-0.1,
+            cp_exponent=0.6,
+            t_dependence_source=(
+                "k: estimate for sputtered films (bulk crystal ~T^-1.3); c_p: NASA/CEA "
+                "thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and 500 K"
+            ),
         ),
         Material(
             "Al2O3",
@@ -155,6 +200,13 @@ MATERIALS: dict[str, Material] = {
             "Al2O3/HfO2 nanolaminates of 100 nm 1.0-1.2 (Gabriel & Talghader, J. Appl. Phys. "
             "110, 043526 (2011))",
             k_range_w_per_m_k=(1.0, 1.8),
+            k_exponent=0.35,
+            cp_exponent=0.57,
+            t_dependence_source=(
+                "k: estimate (Cahill-Pohl; ALD a-Al2O3 k rises with T, Cappella et al.); c_p: "
+                "NASA/CEA thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and "
+                "500 K"
+            ),
         ),
         Material(
             "HfO2",
@@ -167,6 +219,12 @@ MATERIALS: dict[str, Material] = {
             "Thermodyn. 43, 970 (2011) measure monoclinic hafnia to 300 K) / 210.49 g/mol = "
             "286 J/kg/K; rho 9.68 g/cm^3 monoclinic (ALD films 9.0-9.7)",
             k_range_w_per_m_k=(0.49, 0.95),
+            k_exponent=0.15,
+            cp_exponent=0.33,
+            t_dependence_source=(
+                "estimate: glass-like film k (Cahill-Pohl); c_p from the monoclinic ZrO2 table "
+                "(+20 %); no measured 500 K value found"
+            ),
         ),
         Material(
             "TaOx",
@@ -177,6 +235,12 @@ MATERIALS: dict[str, Material] = {
             "amorphous Ta2O5 films 0.2-0.6 W/m/K: a representative range, NOT from a retrieved "
             "measurement; bulk Ta2O5 rho and c_p",
             k_range_w_per_m_k=(0.2, 0.6),
+            k_exponent=0.12,
+            cp_exponent=0.3,
+            t_dependence_source=(
+                "k: estimate (Cahill-Pohl); c_p: NASA/CEA thermodynamic fits (McBride, Gordon & "
+                "Reno 1993; NIST-JANAF) at 300 and 500 K (Ta2O5)"
+            ),
         ),
         Material(
             "TiN",
@@ -199,6 +263,13 @@ MATERIALS: dict[str, Material] = {
             "below 408 C (681 K) lasts 10 years, which allows ~2.4e7 A/cm^2 at a typical hot-"
             "spot thermal impedance (Tao, Cheung & Hu, IEEE EDL and IRPS 1995); TiN oxidises "
             "in air at 350-450 C (Tompkins, J. Appl. Phys. 71, 980 (1992))",
+            k_exponent=0.6,
+            cp_exponent=0.46,
+            t_dependence_source=(
+                "k: estimate: Wiedemann-Franz electrons (k ~ T at a TCR of 0) with ~29 % phonon "
+                "share falling as 1/T; c_p: NASA/CEA thermodynamic fits (McBride, Gordon & Reno "
+                "1993; NIST-JANAF) at 300 and 500 K"
+            ),
         ),
         Material(
             "Pt",
@@ -216,6 +287,12 @@ MATERIALS: dict[str, Material] = {
             "600 C anneal under high power (Eliasson et al. 2018); no electromigration limit "
             "on file (AC stress lasts >= 1000x DC, Rev. Sci. Instrum. 85, 114709 (2014))",
             k_range_w_per_m_k=(17.0, 50.0),
+            k_exponent=0.34,
+            cp_exponent=0.08,
+            t_dependence_source=(
+                "k: estimate: Wiedemann-Franz on the film TCR (k ~ T / (1 + tcr dT)); c_p: "
+                "Furukawa, J. Phys. Chem. Ref. Data 3, 163 (1974)"
+            ),
         ),
         Material(
             "W",
@@ -231,6 +308,12 @@ MATERIALS: dict[str, Material] = {
             "(Logacheva 2007); thin (< 10 nm) W has a negative TCR (Siniscalchi et al., Appl. "
             "Phys. Lett. 117, 043104 (2020)); no electromigration limit on file",
             k_range_w_per_m_k=(20.0, 120.0),
+            k_exponent=0.0,
+            cp_exponent=0.08,
+            t_dependence_source=(
+                "k: estimate for films (bulk -0.28, Milner 2024 fit; residual resistivity pushes "
+                "films up); c_p: NIST-JANAF Shomate fit"
+            ),
         ),
         Material(
             "Cu",
@@ -248,6 +331,12 @@ MATERIALS: dict[str, Material] = {
             "usual DC electromigration design rule of Cu interconnect (not read from a "
             "standard here); 450 C: the BEOL thermal budget, and Cu needs a diffusion barrier",
             k_range_w_per_m_k=(150.0, 350.0),
+            k_exponent=-0.1,
+            cp_exponent=0.115,
+            t_dependence_source=(
+                "k: Wiedemann-Franz on the TCR (bulk -0.07, NIST Monograph 177); c_p: NASA/CEA "
+                "thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and 500 K"
+            ),
         ),
         Material(
             "Ti",
@@ -260,6 +349,13 @@ MATERIALS: dict[str, Material] = {
             tcr_per_k=2.0e-3,
             limits_source="films 1.5e-3 to 2.6e-3 /K (Besnard 2013; NANOCON 2017); no limits "
             "on file (Ti getters oxygen: keep it encapsulated)",
+            k_exponent=-0.23,
+            cp_exponent=0.17,
+            t_dependence_source=(
+                "k: Ho, Powell & Liley, J. Phys. Chem. Ref. Data 1, 279 (1972) (bulk); c_p: "
+                "NASA/CEA thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and "
+                "500 K"
+            ),
         ),
         Material(
             "Ta",
@@ -276,6 +372,12 @@ MATERIALS: dict[str, Material] = {
             "(Schaefer & Menzel 1977; Weng 2016); beta-Ta is metastable (to alpha at 400-750 C "
             "in sputtered films); no limits on file",
             k_range_w_per_m_k=(3.0, 12.0),
+            k_exponent=1.0,
+            cp_exponent=0.08,
+            t_dependence_source=(
+                "k: estimate: Wiedemann-Franz electrons at a TCR of ~0 (k ~ T); c_p: NASA/CEA "
+                "thermodynamic fits (McBride, Gordon & Reno 1993; NIST-JANAF) at 300 and 500 K"
+            ),
         ),
         Material(
             "NiCr",
@@ -289,6 +391,12 @@ MATERIALS: dict[str, Material] = {
             max_temperature_k=773.0,
             limits_source="TCR -2e-4 to +1e-4 /K set by process and anneal, ~0 for annealed "
             "resistor films; an 80 nm film is stable for 8 h at 500 C, 18-46 nm films oxidise",
+            k_exponent=0.6,
+            cp_exponent=0.19,
+            t_dependence_source=(
+                "estimate: Wiedemann-Franz on the measured rho(T) (ISA-CHROM 80 datasheet) plus a "
+                "constant lattice part; c_p estimate"
+            ),
         ),
     )
 }

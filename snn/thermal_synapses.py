@@ -6,7 +6,10 @@ At the end of a frame about |signal| / signal_unit pulse pairs of the sign of th
 program the conductance pair with the card's switching model (``snn.weights``) at the
 effective temperature of the pulse: T_ambient + dT + the pulse's own Joule heat in its
 filament (R_fil V_cell^2 G0, V_cell after the access resistance) + the heat of the cells
-pulsed with it (the card's filament crosstalk).
+pulsed with it (the card's filament crosstalk). When the card's linearity check at the
+operating point exceeds its tolerance, the linear trace rise u is first mapped to the true rise
+T0 ((1 + (n+1) u / T0)^(1/(n+1)) - 1) (``devicefit.linearity``: k(T) and c_p(T)); the pulse's
+own heat and the neighbours' pulse heat stay linear (small-signal figures of the card).
 
 e_ref = gamma / v_th (peak pseudo-derivative with one unit of presynaptic trace): a cell whose
 e equals e_ref draws P_heater (the presynaptic trace can exceed one, and so can the power).
@@ -25,6 +28,7 @@ import scipy.optimize
 from numpy.typing import NDArray
 
 from devicefit.card import ModelCard
+from devicefit.linearity import KirchhoffMap
 from devicefit.switching import PulseHeating, SwitchingModel, mid_window_fraction
 from meshes.files import StageError
 from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming
@@ -133,6 +137,9 @@ class ThermalSynapses:
     phase_kernels: tuple[ThermalKernel, ThermalKernel] | None = None
     set_only: bool = False  # SET-only programming with common-mode refresh
     refresh_threshold: float = 0.75
+    # the card's linear rise -> true rise map (k(T), c_p(T) at the operating point; None:
+    # linear superposition is within the card's tolerance)
+    true_rise: KirchhoffMap | None = None
     max_pulses: int = 4
     c2c_sigma_rel: float = 0.0
     stochastic_rounding: bool = True
@@ -162,7 +169,17 @@ class ThermalSynapses:
         self.energy.heater_j += float(scale * self.dt_s * np.sum(psi.sum(-1) * eps.sum(-1)))
 
     def trace(self) -> FloatArray:
-        return temperature_rise(self._heat, self.kernel)
+        return self._rise(self.kernel)
+
+    def _rise(self, kernel: ThermalKernel, rows: NDArray[np.intp] | None = None) -> FloatArray:
+        """The stored trace's rise [K] under ``kernel`` (of post rows ``rows``), through the
+        card's Kirchhoff map when it carries one."""
+        linear = (
+            temperature_rise(self._heat, kernel)
+            if rows is None
+            else temperature_rise_rows(self._heat, kernel, rows)
+        )
+        return linear if self.true_rise is None else self.true_rise.true_rise_k(linear)
 
     def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
         """round(|signal| / signal_unit) pulse pairs (stochastic rounding, capped).
@@ -181,12 +198,7 @@ class ThermalSynapses:
             )
             sign = np.full(rise.shape, np.sign(signal))
             under = (
-                (rise, rise)
-                if phases is None
-                else (
-                    temperature_rise(self._heat, phases[0]),
-                    temperature_rise(self._heat, phases[1]),
-                )
+                (rise, rise) if phases is None else (self._rise(phases[0]), self._rise(phases[1]))
             )
             for _ in range(n):
                 self._pulse(rise, sign, rng, under=under)
@@ -197,15 +209,12 @@ class ThermalSynapses:
             ).reshape(-1, s.shape[-1])  # [streams, N_post]
             # only the rows that get a pulse are read: a few per cent of them in TIMIT
             todo = np.flatnonzero(counts > 0)
-            rise = temperature_rise_rows(self._heat, self.kernel, todo)
+            rise = self._rise(self.kernel, todo)
             self.last_peak_rise_k = float(rise.max(initial=0.0))
             under = (
                 (rise, rise)
                 if phases is None
-                else (
-                    temperature_rise_rows(self._heat, phases[0], todo),
-                    temperature_rise_rows(self._heat, phases[1], todo),
-                )
+                else (self._rise(phases[0], todo), self._rise(phases[1], todo))
             )
             rows = s.reshape(counts.shape)
             for b, n_row in enumerate(counts):
@@ -420,6 +429,9 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         ),
         set_only=settings.programming == "set_only",
         refresh_threshold=settings.refresh_threshold,
+        true_rise=lin.kirchhoff
+        if (lin := card.thermal.linearity) and lin.apply_correction
+        else None,
         phase_kernels=None
         if max(set_s, reset_s) < 1e-3 * float(trace_kernel.tau_s.min())
         else (trace_kernel.pulse_mean(set_s), trace_kernel.pulse_mean(reset_s)),

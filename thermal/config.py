@@ -32,10 +32,14 @@ class ThermalConfig:
     field_times_s: tuple[float, ...] | None = None  # None: 0.1 %, 1 %, 10 % of t_max, steady
     materials: dict[str, dict[str, float]] = field(default_factory=dict)  # overrides by name
     nonlinear_power_w: float | None = None  # if set: steady Newton solve with k(T) at this power
+    # the operating point's nonlinear transient (k(T), c_p(T)): this power [W] in the centre
+    # heater, on to steady state and off again, against the linear solve (0: skip)
+    linearity_power_w: float = 4e-4
 
 
 MASS_MATRICES = ("lumped", "consistent")
-_PROPS = ("k_w_per_m_k", "rho_kg_per_m3", "cp_j_per_kg_k", "k_exponent")
+MAX_EXPONENT = 3.0  # bound on |n| of k ~ T^n and on m of c_p ~ T^m (0 <= m)
+_PROPS = ("k_w_per_m_k", "rho_kg_per_m3", "cp_j_per_kg_k", "k_exponent", "cp_exponent")
 
 
 def thermal_config_from_dict(data: dict[str, Any]) -> ThermalConfig:
@@ -96,6 +100,10 @@ def validate_thermal_config(cfg: ThermalConfig) -> None:
         v = getattr(cfg, name)
         if v is not None and not v > 0:
             raise ThermalError(f"thermal.{name}: must be > 0, got {v}")
+    if not 0 <= cfg.linearity_power_w < math.inf:
+        raise ThermalError(
+            f"thermal.linearity_power_w: must be >= 0 W (0 skips), got {cfg.linearity_power_w}"
+        )
     if cfg.t_min_s is not None and cfg.t_max_s is not None and cfg.t_min_s >= cfg.t_max_s:
         raise ThermalError("thermal.t_min_s: must be smaller than thermal.t_max_s")
     _material_overrides(cfg.materials)
@@ -118,7 +126,14 @@ def _material_overrides(value: Any) -> dict[str, dict[str, float]]:
         for prop, v in props.items():
             if prop not in _PROPS:
                 raise ThermalError(f"{where}.{prop}: unknown (allowed: {', '.join(_PROPS)})")
-            if not _is_number(v) or (v <= 0 and prop != "k_exponent"):
+            if prop.endswith("_exponent"):
+                low = 0.0 if prop == "cp_exponent" else -MAX_EXPONENT  # c_p grows with T
+                if not _is_number(v) or not low <= v <= MAX_EXPONENT:
+                    raise ThermalError(
+                        f"{where}.{prop}: must be a number in [{low:g}, {MAX_EXPONENT:g}], "
+                        f"got {v!r}"
+                    )
+            elif not _is_number(v) or v <= 0:
                 raise ThermalError(f"{where}.{prop}: must be a positive number, got {v!r}")
         out[name] = {p: float(v) for p, v in props.items()}
     return out
@@ -143,6 +158,7 @@ def material_table(
                 rho_kg_per_m3=o.get("rho_kg_per_m3", base.rho_kg_per_m3),
                 cp_j_per_kg_k=o.get("cp_j_per_kg_k", base.cp_j_per_kg_k),
                 k_exponent=o.get("k_exponent", base.k_exponent),
+                cp_exponent=o.get("cp_exponent", base.cp_exponent),
                 source=f"{base.source} (overridden by config: {', '.join(sorted(o))})",
             )
         table[g.name] = base

@@ -5,7 +5,9 @@ response.npz: ``t`` [s], ``Z`` [t, probe, heater] [K/W], ``R`` [probe, heater] [
 ``probes``, ``heaters`` (group names, row-major cells), and the reduced modal model
 (``rate_per_s``, ``input_matrix``, ``output_matrix``; ``thermal.modal.ModalModel``);
 ``Z_filament`` [t, probe, filament] and ``R_filament`` (the filaments as sources: their own
-pulse heating; absent in responses written before 2026-11-26); optionally ``R_nonlinear``.
+pulse heating; absent in responses written before 2026-11-26); optionally ``R_nonlinear`` and
+the operating point's linear and nonlinear transient (``linearity_t``, ``linearity_linear``,
+``linearity_nonlinear`` [t, probe] [K], ``linearity_power_w``, ``linearity_t_off_s``).
 thermal.json (schema 2): settings, materials, boundary
 conditions, solver, checks, the array geometry (``array``: rows, cols, pitch_m, boundary),
 the ambient temperature (``t_ambient_k``) and the stage record (inputs: device.json and device.msh).
@@ -37,6 +39,18 @@ class ArrayGeometry:
 
 
 @dataclass(frozen=True)
+class OperatingPointRun:
+    """The centre heater at ``power_w`` until ``t_off_s``, then off: probe rises [t, probe] [K]
+    with constant properties and with k(T), c_p(T), on the same time steps."""
+
+    t_s: np.ndarray
+    linear_k: np.ndarray
+    nonlinear_k: np.ndarray
+    power_w: float
+    t_off_s: float
+
+
+@dataclass(frozen=True)
 class Response:
     """A checked thermal response of one device directory."""
 
@@ -54,6 +68,7 @@ class Response:
     npz_sha256: str
     z_filament_k_per_w: np.ndarray | None = None  # [t, probe, filament]: filaments as sources
     r_filament_k_per_w: np.ndarray | None = None  # [probe, filament]
+    operating_point: OperatingPointRun | None = None
 
 
 def read_response(directory: str | Path, error: type[StageError] = StageError) -> Response:
@@ -117,6 +132,7 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
         z_fil, r_fil = (np.asarray(arrays[k], dtype=float) for k in ("Z_filament", "R_filament"))
         if z_fil.shape != z.shape or r_fil.shape != r.shape or not np.all(np.isfinite(z_fil)):
             raise error(f"{npz_path}: Z_filament / R_filament do not match Z / R")
+    run = _operating_point(arrays, len(cells), npz_path, error)
     return Response(
         ddir,
         t,
@@ -132,7 +148,33 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
         sha256_file(npz_path),
         z_fil,
         r_fil,
+        run,
     )
+
+
+def _operating_point(
+    arrays: dict[str, np.ndarray], n: int, where: Path, error: type[StageError]
+) -> OperatingPointRun | None:
+    keys = ("linearity_t", "linearity_linear", "linearity_nonlinear", "linearity_power_w")
+    if not any(k in arrays for k in keys):
+        return None
+    if not all(k in arrays for k in (*keys, "linearity_t_off_s")):
+        raise error(f"{where}: the linearity_* arrays are incomplete; re-run the thermal stage")
+    t = np.asarray(arrays["linearity_t"], dtype=float)
+    lin, nonlin = (np.asarray(arrays[k], dtype=float) for k in keys[1:3])
+    power, t_off = float(arrays["linearity_power_w"]), float(arrays["linearity_t_off_s"])
+    ok = (
+        t.ndim == 1
+        and lin.shape == nonlin.shape == (len(t), n)
+        and np.all(np.isfinite(lin))
+        and np.all(np.isfinite(nonlin))
+        and np.all(np.diff(t) > 0)
+        and _positive_number(power)
+        and _positive_number(t_off)
+    )
+    if not ok:
+        raise error(f"{where}: linearity_* arrays: bad shapes or values; re-run the thermal stage")
+    return OperatingPointRun(t, lin, nonlin, power, t_off)
 
 
 def _positive_number(v: Any) -> bool:

@@ -88,6 +88,24 @@ class _Solution:
     timing_s: dict[str, float]
     filament: FilamentResponse
     heater_rise: tuple[float, float]  # the centre heater's own mean and peak rise [K/W]
+    linearity: LinearityRun | None = None
+    linearity_skipped: str | None = None  # why the linearity run was not made
+
+
+@dataclass
+class LinearityRun:
+    """The operating point solved twice on the same backward-Euler steps: linear (constant
+    properties, ``fe_transient``) and with k(T), c_p(T) (``transient_nonlinear``); the centre
+    heater at ``power_w`` until steady state (``t_off_s``), then off as long again."""
+
+    t_s: np.ndarray
+    linear_k: np.ndarray  # [t, probe] rise [K]
+    nonlinear_k: np.ndarray  # [t, probe] rise [K]
+    power_w: float
+    heater: str
+    t_off_s: float
+    factorisations: int
+    seconds: float
 
 
 @dataclass
@@ -222,7 +240,8 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
     spec = setup.device.spec
     periodic = spec.array.boundary == "periodic"
     interfaces = interface_pairs(spec.interfaces)
-    if cfg.nonlinear_power_w and (periodic or any(r > 0 for r in interfaces.values())):
+    with_interfaces = any(r > 0 for r in interfaces.values())
+    if cfg.nonlinear_power_w and (periodic or with_interfaces):
         raise ThermalError(
             "thermal.nonlinear_power_w: the k(T) solve is not available for a periodic array "
             "(array.boundary) or with interface resistances (interfaces)"
@@ -264,6 +283,13 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
         vec.setArray(np.ascontiguousarray(column))  # type: ignore[arg-type]  # stubs: Sequence
         fields.append(vec)
     r_exact, steady_fields, balance = steady_from_fields(system, fields)
+    linearity, skipped = None, None
+    if cfg.linearity_power_w > 0 and (periodic or with_interfaces):
+        skipped = "not available for a periodic array or with interface resistances"
+    elif cfg.linearity_power_w > 0:
+        linearity = _linearity(system, setup, z, cfg, show)
+    else:
+        skipped = "thermal.linearity_power_w = 0"
     return _Solution(
         system,
         reduced,
@@ -279,6 +305,60 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
         {"assemble": assembled - clock, "reduce": reduced_at - assembled},
         filament,
         _heater_rise(system, steady_fields[_centre_index(setup)], _centre_index(setup)),
+        linearity,
+        skipped,
+    )
+
+
+def _linearity(
+    system: HeatSystem, setup: _Setup, solution_z: np.ndarray, cfg: ThermalConfig, show: bool
+) -> LinearityRun:
+    """The operating point, linear and nonlinear, on steps doubling from the time the centre
+    filament's linear rise reaches 0.1 % of its steady value to the time it is within 0.1 %
+    of it (t_off, from the linear Z), with the power on; then as long again with it off
+    (``LinearityRun``)."""
+    from thermal.nonlinear import transient_nonlinear
+    from thermal.transient import fe_transient, step_sizes_geometric
+
+    clock = time.perf_counter()
+    centre = _centre_index(setup)
+    z_self = solution_z[:, centre, centre]
+    first = float(setup.times[np.argmax(z_self >= 1e-3 * z_self[-1])])
+    t_off = float(setup.times[np.argmax(z_self >= 0.999 * z_self[-1])])
+    half = step_sizes_geometric(t_off, min(first, t_off / 8), 1)
+    steps = np.concatenate([half, half])
+    power = cfg.linearity_power_w
+
+    def at(t: float) -> float:
+        return power if t <= t_off * (1 + 1e-9) else 0.0
+
+    def powers(t: float) -> np.ndarray:
+        out = np.zeros(len(system.loads))
+        out[centre] = at(t)
+        return out
+
+    bar_context: Any = nullcontext()
+    if show:
+        from tqdm import tqdm
+
+        bar_context = tqdm(
+            total=2 * len(steps), desc="thermal: operating point, linear + k(T)", unit="step"
+        )
+    with bar_context as bar:
+        update = None if bar is None else bar.update
+        times, linear = fe_transient(system, steps, powers, progress=update)
+        _, nonlinear, factorisations = transient_nonlinear(
+            system, centre, steps, at, cfg.t_ambient_k, progress=update
+        )
+    return LinearityRun(
+        times,
+        linear,
+        nonlinear,
+        power,
+        setup.heaters[centre],
+        t_off,
+        factorisations,
+        time.perf_counter() - clock,
     )
 
 
@@ -362,6 +442,13 @@ def _write_rank0(
     arrays["R_filament"] = solution.filament.r
     if solution.nonlinear is not None:
         arrays["R_nonlinear"] = solution.nonlinear[0]
+    if solution.linearity is not None:
+        run = solution.linearity
+        arrays["linearity_t"] = run.t_s
+        arrays["linearity_linear"] = run.linear_k
+        arrays["linearity_nonlinear"] = run.nonlinear_k
+        arrays["linearity_power_w"] = np.array(run.power_w)
+        arrays["linearity_t_off_s"] = np.array(run.t_off_s)
     np.savez(scratch / "response.npz", **arrays)  # type: ignore[arg-type]
     if plots:
         from thermal.plots import plot_impedance
@@ -474,7 +561,32 @@ def _thermal_json(
             "R_self_linear_k_per_w": np.diag(solution.r).tolist(),
             "R_self_nonlinear_k_per_w": np.diag(nonlinear[0]).tolist(),
         },
+        "linearity": _linearity_json(setup, solution),
         "timing_s": solution.timing_s,
+    }
+
+
+def _linearity_json(setup: _Setup, solution: _Solution) -> dict[str, Any]:
+    run = solution.linearity
+    if run is None:
+        return {"skipped": solution.linearity_skipped}
+    c = _centre_index(setup)
+    return {
+        "meaning": "the centre heater at power_w until steady state (t_off_s), then off: "
+        "probe rises with constant properties (linearity_linear) and with k(T), c_p(T) "
+        "(linearity_nonlinear) on the same backward-Euler steps, in response.npz",
+        "model": "k(T) = k_300 (T / 300 K)^k_exponent, c_p(T) = c_p,300 (T / 300 K)^cp_exponent; "
+        "backward Euler on the enthalpy, Newton",
+        "power_w": run.power_w,
+        "heater": run.heater,
+        "t_off_s": run.t_off_s,
+        "steps": len(run.t_s) - 1,
+        "k_exponent": {m.name: m.k_exponent for m in setup.materials.values()},
+        "cp_exponent": {m.name: m.cp_exponent for m in setup.materials.values()},
+        "self_peak_rise_linear_k": float(run.linear_k[:, c].max()),
+        "self_peak_rise_nonlinear_k": float(run.nonlinear_k[:, c].max()),
+        "factorisations": run.factorisations,
+        "seconds": run.seconds,
     }
 
 

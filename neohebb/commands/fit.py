@@ -92,6 +92,20 @@ def print_card_summary(path: Path) -> None:
         f"{fil.pulse_mean_k_per_w(1e-9)[c, c]:.4g} K/W over a 1 ns pulse "
         f"(mean rise time {fil.tau_mean_self_s:.3g} s)"
     )
+    lin = th.linearity
+    if lin is None:
+        print("  linearity              not checked (no operating-point run in the thermal stage)")
+    else:
+        error = "n/a" if lin.max_rel_error is None else f"{100 * lin.max_rel_error:.3g} %"
+        after = (
+            "n/a" if lin.corrected_rel_error is None else f"{100 * lin.corrected_rel_error:.3g} %"
+        )
+        print(
+            f"  linearity              {error} error of linear superposition at "
+            f"{lin.band_k[0]:g}-{lin.band_k[1]:g} K ({lin.power_w * 1e3:.3g} mW, k(T), c_p(T)); "
+            f"Kirchhoff map n = {lin.kirchhoff.exponent:.3f} leaves {after}: "
+            + ("applied by snn" if lin.apply_correction else "within tolerance, not applied")
+        )
     h = card.derived.heater
     if h is not None:
         print(

@@ -64,6 +64,33 @@ def test_one_pole_thermal_trace_is_the_ideal_trace_across_frames() -> None:
     assert not th.trace().any()
 
 
+def test_a_card_correction_maps_the_linear_trace_and_programs_with_the_true_rise() -> None:
+    """With the card's Kirchhoff map (k rising with T) the trace is the map of the linear
+    rise, cooler than linear; hot cells then move less under the same pulses."""
+    from devicefit.linearity import KirchhoffMap
+
+    tau, dt, r, power = 2e-8, 2e-9, 7.7e5, 3e-4
+    kernel = ThermalKernel(np.array([tau]), {(0, 0): np.array([r])})
+    linear = thermal(kernel, (5, 7), dt, power)
+    mapped = replace(thermal(kernel, (5, 7), dt, power), true_rise=KirchhoffMap(0.35, 300.0))
+    for psi, eps in frames(4):
+        linear.accumulate(10 * psi, eps)
+        mapped.accumulate(10 * psi, eps)
+    lin, true = linear.trace(), mapped.trace()
+    assert lin.max() > 100  # the band where the correction matters
+    np.testing.assert_allclose(true, KirchhoffMap(0.35, 300.0).true_rise_k(lin), rtol=1e-12)
+    assert np.all(true[lin > 100] < 0.95 * lin[lin > 100])
+    start = linear.pairs.g_plus.copy(), linear.pairs.g_minus.copy()
+    for s in (linear, mapped):
+        s.update(0.8, np.random.default_rng(0))
+    moved = [
+        np.abs(s.pairs.g_plus - start[0]).sum() + np.abs(s.pairs.g_minus - start[1]).sum()
+        for s in (linear, mapped)
+    ]
+    assert moved[1] > 0
+    assert moved[1] < moved[0]
+
+
 def test_crosstalk_adds_exactly_the_neighbour_term_with_carry_over() -> None:
     tau, dt, power = np.array([3e-9, 2.5e-8]), 1e-9, 3e-4
     own = {(0, 0): np.array([3e5, 4e5])}

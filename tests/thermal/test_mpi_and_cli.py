@@ -135,6 +135,9 @@ def test_material_override_changes_the_answer(small_device: BuiltDevice, tmp_pat
     )
 
 
+MATERIALS_OF_SMALL = ("Si", "SiO2", "HfO2", "TiN")
+
+
 def test_nonlinear_solve_on_request(small_device: BuiltDevice, tmp_path: Path) -> None:
     """k(T) Newton at 100 uW: with every exponent 0 it is the linear R; with a conductivity
     falling with temperature in the hot oxide the same power heats the filament more."""
@@ -142,13 +145,14 @@ def test_nonlinear_solve_on_request(small_device: BuiltDevice, tmp_path: Path) -
     hot = copy_device(small_device, tmp_path / "hot")
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        "[thermal]\nnonlinear_power_w = 1e-4\n[thermal.materials.Si]\nk_exponent = 0.0\n"
+        "[thermal]\nnonlinear_power_w = 1e-4\nlinearity_power_w = 0\n"
+        + "".join(f"[thermal.materials.{m}]\nk_exponent = 0.0\n" for m in MATERIALS_OF_SMALL)
     )
     assert main(["thermal", str(linear), "--quiet", "--no-plots", "--config", str(cfg)]) == 0
     data = np.load(linear / "response.npz")
     np.testing.assert_allclose(data["R_nonlinear"], data["R"], rtol=1e-8)
     cfg.write_text(
-        "[thermal]\nnonlinear_power_w = 1e-4\n"
+        "[thermal]\nnonlinear_power_w = 1e-4\nlinearity_power_w = 0\n"
         + "".join(f"[thermal.materials.{m}]\nk_exponent = -1.0\n" for m in ("HfO2", "SiO2"))
     )
     assert main(["thermal", str(hot), "--quiet", "--no-plots", "--config", str(cfg)]) == 0
