@@ -98,7 +98,8 @@ def plot_policy(result: RunResult, png: Path) -> None:
 
 
 def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
-    """Episodes to criterion (mean +- s.e.m. over seeds; censored runs counted as the budget)."""
+    """Episodes to criterion over seeds (censored runs counted as the budget): the median with
+    its bootstrap 95 % CI (where the runs carry one), the mean +- s.e.m. faint behind it."""
     panels = [k for k in ("decay", "variability", "pulse_v", "access_resistance") if k in sweep]
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
     for ax, kind in zip(axes[0], panels, strict=True):
@@ -106,7 +107,31 @@ def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
         x = np.array([r["x"] for r in rows])
         mean = np.array([r["mean"] for r in rows])
         sem = np.array([r["sem"] for r in rows])
-        ax.errorbar(x, mean, yerr=sem, fmt="o-", capsize=4, color="#1f77b4")
+        if all("median_ci95" in r for r in rows):
+            med = np.array([r["median"] for r in rows])
+            ci = np.array([r["median_ci95"] for r in rows]).T
+            ax.errorbar(
+                x,
+                mean,
+                yerr=sem,
+                fmt="s:",
+                capsize=2,
+                color="0.6",
+                alpha=0.6,
+                label="mean +- s.e.m.",
+            )
+            ax.errorbar(
+                x,
+                med,
+                yerr=[med - ci[0], ci[1] - med],
+                fmt="o-",
+                capsize=4,
+                color="#1f77b4",
+                label="median, 95 % CI",
+            )
+            mean = med
+        else:
+            ax.errorbar(x, mean, yerr=sem, fmt="o-", capsize=4, color="#1f77b4")
         for xi, mi, r in zip(x, mean, rows, strict=True):
             n = len(r["episodes_to_criterion"])
             if r["reached"] < n:
@@ -138,8 +163,17 @@ def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
             twin.set_ylabel("|dG| on cells < 5 K above ambient [%]", color="#ff7f0e")
             twin.set_ylim(0, 100)
         ax.set_ylabel("episodes to criterion")
+        claim = ""
+        claims = sweep.get("claims") or {}
+        if kind == "decay" and claims.get("u_shape"):
+            claim = "; U-shape " + ("holds" if claims["u_shape"]["holds"] else "not shown")
+        if kind == "variability" and claims.get("variability_trend"):
+            trend = claims["variability_trend"]
+            if trend["p_value"] is not None:
+                claim = f"; Spearman rho {trend['spearman_rho']:.2f}, p {trend['p_value']:.2g}"
         ax.set_title(
-            f"{sweep['task']}, {sweep['backend']} synapses, {sweep['seeds']} seeds", fontsize=9
+            f"{sweep['task']}, {sweep['backend']} synapses, {sweep['seeds']} seeds{claim}",
+            fontsize=9,
         )
         ax.legend(fontsize=8)
     fig.tight_layout()

@@ -39,6 +39,7 @@ from snn.agent import (
     run_agent,
 )
 from snn.parallel import map_runs
+from snn.sweep_stats import point_summary, trend_test, u_shape_test
 
 DEFAULT_RATIOS = tuple(float(r) for r in np.logspace(-1, 1.5, 8))  # tau / frame
 DEFAULT_VARIABILITY_MULTIPLIERS = (0.0, 1.0, 2.0, 4.0)  # x the card's d2d / c2c / stuck figures
@@ -373,11 +374,12 @@ def _table(
     for kind in SWEEP_AXES:
         points = sorted({x for k, x, _ in jobs if k == kind})
         rows = []
-        for x in points:
+        for i, x in enumerate(points):
             runs = [results[_run_key(c, card)] for k, v, c in jobs if k == kind and v == x]
-            rows.append(_row(x, runs, base.episodes))
+            rows.append(_row(x, runs, base.episodes, seed=base.seed * 1000 + i))
         if rows:
             table[kind] = rows
+    table["claims"] = _claims(table, base)
     if "decay" in table:
         means = np.array([row["mean"] for row in table["decay"]])
         best = np.flatnonzero(means == means.min())
@@ -388,12 +390,34 @@ def _table(
     return table
 
 
-def _row(x: float, runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
+def _claims(table: dict[str, Any], base: AgentConfig) -> dict[str, Any]:
+    """The maze claims as tests (``snn.sweep_stats``): the decay optimum against both ends,
+    and the trend of episodes with variability; None where the axis is missing."""
+    budget = base.episodes
+
+    def values(kind: str) -> tuple[list[float], list[np.ndarray]]:
+        rows = table.get(kind, [])
+        return [r["x"] for r in rows], [
+            np.asarray(censored_episodes(r["episodes_to_criterion"], budget), float) for r in rows
+        ]
+
+    decay_x, decay_v = values("decay")
+    var_x, var_v = values("variability")
+    return {
+        "u_shape": u_shape_test(decay_x, decay_v, seed=base.seed) if decay_x else None,
+        "variability_trend": trend_test(var_x, var_v) if var_x else None,
+        "method": "snn/sweep_stats.py: bootstrap 95 % CIs of medians (censored runs at the "
+        "budget), one-sided Mann-Whitney U, Spearman rank correlation",
+    }
+
+
+def _row(x: float, runs: list[dict[str, Any]], budget: int, seed: int) -> dict[str, Any]:
     etc = [r["episodes_to_criterion"] for r in runs]
     censored = censored_episodes(etc, budget)
     return {
         "x": x,
         "episodes_to_criterion": etc,
+        **point_summary(etc, budget, seed),
         "mean": float(np.mean(censored)),
         "sem": float(np.std(censored, ddof=1) / np.sqrt(len(censored)))
         if len(censored) > 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 HELP = "sweep the trace decay (tau / step) and the variability over seeds -> sweep.json/png"
 DESCRIPTION = """\
@@ -64,6 +65,21 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _point(row: dict[str, Any]) -> str:
+    """One point: median [95 % CI], mean +- s.e.m., reached, Kaplan-Meier median."""
+    n = len(row["episodes_to_criterion"])
+    text = f"{row['mean']:6.1f} +- {row['sem']:5.1f} episodes ({row['reached']}/{n} reached)"
+    if "median_ci95" in row:
+        low, high = row["median_ci95"]
+        km = row["km_median"]["median"]
+        text = (
+            f"median {row['median']:5.0f} [{low:.0f}, {high:.0f}], "
+            + text
+            + f", Kaplan-Meier median {'n/a' if km is None else f'{km:.0f}'}"
+        )
+    return text
+
+
 def print_sweep_summary(path: Path) -> None:
     """Episodes to criterion per decay ratio and the fastest ratio, one line each."""
     import json
@@ -71,10 +87,7 @@ def print_sweep_summary(path: Path) -> None:
     sweep = json.loads(path.read_text())
     print(f"sweep {path} ({sweep['seeds']} seeds, budget {sweep['censored_value']} episodes):")
     for row in sweep.get("decay", []):
-        print(
-            f"  tau/frame {row['x']:7.3g}: {row['mean']:6.1f} +- {row['sem']:5.1f} episodes"
-            f" ({row['reached']}/{len(row['episodes_to_criterion'])} reached)"
-        )
+        print(f"  tau/frame {row['x']:7.3g}: {_point(row)}")
     if sweep.get("fastest_decay_ratio") is not None:
         print(
             f"  fastest at tau/frame = {sweep['fastest_decay_ratio']:.3g}"
@@ -82,6 +95,26 @@ def print_sweep_summary(path: Path) -> None:
         )
     elif "decay" in sweep:
         print("  no single fastest decay ratio (ties or no run reached the criterion)")
+    for row in sweep.get("variability", []):
+        print(f"  variability x{row['x']:<5g}: {_point(row)}")
+    claims = sweep.get("claims") or {}
+    u_shape = claims.get("u_shape")
+    if u_shape is not None:
+        ends = ", ".join(
+            f"tau/frame {e['x']:.3g} slower by {e['median_difference']:.0f} "
+            f"[{e['difference_ci95'][0]:.0f}, {e['difference_ci95'][1]:.0f}] "
+            f"(Mann-Whitney p {e['mann_whitney_p']:.2g})"
+            for e in u_shape["ends"]
+        )
+        verdict = "holds" if u_shape["holds"] else "not shown"
+        print(f"  U-shape {verdict}: optimum tau/frame {u_shape['optimum_x']:.3g}; {ends}")
+    trend = claims.get("variability_trend")
+    if trend is not None and trend["p_value"] is not None:
+        print(
+            f"  variability trend: Spearman rho {trend['spearman_rho']:.2f}, p "
+            f"{trend['p_value']:.2g} over {trend['runs']} runs"
+            + (" (learning slows as variability grows)" if trend["increasing"] else "")
+        )
     for kind, label in (("pulse_v", "SET pulse %.3g V"), ("access_resistance", "access %.3g ohm")):
         for row in sweep.get(kind, []):
             shares = [v for v in row["share_below_5k"] if v is not None]

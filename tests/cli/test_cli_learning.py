@@ -61,6 +61,12 @@ def test_sweep_writes_table_and_resumes(tmp_path: Path) -> None:
     sweep = json.loads((out / "sweep.json").read_text())
     assert [row["x"] for row in sweep["decay"]] == [0.5, 4.0]
     assert all(len(row["episodes_to_criterion"]) == 2 for row in sweep["decay"])
+    for row in sweep["decay"]:  # statistics per point (snn.sweep_stats)
+        low, high = row["median_ci95"]
+        assert low <= row["median"] <= high <= 22 and 0 <= row["reached_fraction"] <= 1
+        assert "median" in row["km_median"]
+    assert sweep["claims"]["u_shape"] is None  # two points: no U-shape to test
+    assert sweep["claims"]["variability_trend"] is None
     assert "variability" not in sweep  # ideal synapses have no device variability
     from tests.helpers import assert_picture
 
