@@ -9,12 +9,13 @@ DEMO_DIR ?= results/demo
 STUDY_DIR ?= results/study-demo
 ENV_STUDY_DIR ?= results/study-environment
 PROG_SWEEP_DIR ?= results/sweep-programming
+RULE_COST_DIR ?= results/sweep-rule-costs
 CARD ?= $(DEMO_DIR)/model_card.json
 TIMIT_CORPUS ?= data/timit-synth
 FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming sweep-rule-costs
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
@@ -26,6 +27,9 @@ help:
 	@echo "make sweep-programming  the maze on CARD (default: the demo's card) over SET pulse"
 	@echo "                   voltages and access resistances, SET-only and SET/RESET pairs:"
 	@echo "                   where |dG| lands (about 15 min) -> $(PROG_SWEEP_DIR)"
+	@echo "make sweep-rule-costs  20 seeds each: ideal with the non-negative vs the signed"
+	@echo "                   eligibility, thermal on CARD with vs without crosstalk; compares"
+	@echo "                   them (about 25 min on 2 cores) -> $(RULE_COST_DIR)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
 	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
 	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
@@ -57,6 +61,18 @@ sweep-programming: $(STAMP)
 	mkdir -p $(PROG_SWEEP_DIR)
 	sed 's/^programming = "set_only".*/programming = "pair"/' neohebb/programming_sweep.toml > $(PROG_SWEEP_DIR)/pair.toml
 	$(VENV)/bin/neohebb sweep --card $(CARD) --config $(PROG_SWEEP_DIR)/pair.toml --out $(PROG_SWEEP_DIR)/pair
+
+sweep-rule-costs: $(STAMP)
+	@test -f $(CARD) || { echo "no model card at $(CARD): run make demo first, or pass CARD=..."; exit 2; }
+	mkdir -p $(RULE_COST_DIR)
+	sed 's/^eligibility = "nonnegative".*/eligibility = "signed"/' neohebb/rule_cost_ideal.toml > $(RULE_COST_DIR)/signed.toml
+	sed 's/^crosstalk = true.*/crosstalk = false/' neohebb/rule_cost_thermal.toml > $(RULE_COST_DIR)/no_crosstalk.toml
+	$(VENV)/bin/neohebb sweep --trace ideal --config neohebb/rule_cost_ideal.toml --out $(RULE_COST_DIR)/ideal_nonnegative
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RULE_COST_DIR)/signed.toml --out $(RULE_COST_DIR)/ideal_signed
+	$(VENV)/bin/neohebb sweep --card $(CARD) --config neohebb/rule_cost_thermal.toml --out $(RULE_COST_DIR)/thermal_crosstalk
+	$(VENV)/bin/neohebb sweep --card $(CARD) --config $(RULE_COST_DIR)/no_crosstalk.toml --out $(RULE_COST_DIR)/thermal_no_crosstalk
+	$(VENV)/bin/neohebb sweep-compare $(RULE_COST_DIR)/ideal_nonnegative $(RULE_COST_DIR)/ideal_signed --json $(RULE_COST_DIR)/eligibility.json
+	$(VENV)/bin/neohebb sweep-compare $(RULE_COST_DIR)/thermal_crosstalk $(RULE_COST_DIR)/thermal_no_crosstalk --json $(RULE_COST_DIR)/crosstalk.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

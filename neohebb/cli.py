@@ -12,7 +12,18 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from neohebb import __version__
-from neohebb.commands import fit, maze, mesh, run, study, sweep, thermal, timit, timit_sweep
+from neohebb.commands import (
+    fit,
+    maze,
+    mesh,
+    run,
+    study,
+    sweep,
+    sweep_compare,
+    thermal,
+    timit,
+    timit_sweep,
+)
 
 COMMANDS: dict[str, ModuleType] = {
     "mesh": mesh,
@@ -22,6 +33,7 @@ COMMANDS: dict[str, ModuleType] = {
     "sweep": sweep,
     "timit": timit,
     "timit-sweep": timit_sweep,
+    "sweep-compare": sweep_compare,
     "study": study,
     "run": run,
 }

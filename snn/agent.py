@@ -75,6 +75,9 @@ class AgentConfig:
     decay_ratio: float = 1.0  # trace time constant / frame duration
     discount: float = 0.95  # TD discount of the critic
     critic_lr: float = 0.2
+    # "nonnegative": the chosen action's psi eps only (what heat can store); "signed": the
+    # exact policy-gradient eligibility (1[a = k] - pi_k) psi eps (ideal back-end only)
+    eligibility: str = "nonnegative"
     synapses: Any = None
 
     def settings(self) -> Any:
@@ -103,12 +106,22 @@ class AgentConfig:
                 raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
         if not 0 <= self.discount <= 1:
             raise AgentError(f"discount: must be in [0, 1], got {self.discount}")
+        if self.eligibility not in ELIGIBILITIES:
+            raise AgentError(
+                f"eligibility: expected one of {', '.join(ELIGIBILITIES)}, got {self.eligibility!r}"
+            )
+        if self.eligibility == "signed" and self.backend != "ideal":
+            raise AgentError(
+                f"eligibility: 'signed' needs the ideal back-end (a {self.backend} trace is "
+                "heat, which cannot be negative)"
+            )
         for name in ("background_rate_hz", "bias"):
             if not float(getattr(self, name)) >= 0:
                 raise AgentError(f"{name}: must be >= 0, got {getattr(self, name)}")
         self.settings().validate("synapses", AgentError)
 
 
+ELIGIBILITIES = ("nonnegative", "signed")
 POSITIVE_INTS: tuple[str, ...] = (
     "episodes",
     "max_steps",
@@ -269,7 +282,9 @@ class _Agent:
 
     def act(self, x: FloatArray) -> tuple[int, FloatArray, FloatArray]:
         """Run the action neurons on x with the current weights; sample the action; return
-        it with the chosen population's pseudo-derivatives psi and the presynaptic traces."""
+        it with the postsynaptic factor of the eligibility (the chosen population's
+        pseudo-derivatives psi, or with ``eligibility = "signed"`` psi (1[a = k] - pi_k) for
+        every population k) and the presynaptic traces."""
         w = self.backend.weights()
         n_post = w.shape[0]
         traj = forward(
@@ -281,7 +296,10 @@ class _Agent:
         pi = action_probabilities(traj.z[:, 0].sum(0), self.cfg)
         action = int(self.rng.choice(self.n_actions, p=pi))
         eps, _ = eligibility_traces(traj, self.params)
-        return action, traj.psi[:, 0] * (self.population == action), eps[:, 0]
+        chosen = (self.population == action).astype(float)
+        if self.cfg.eligibility == "signed":  # d log pi(a) / d logit_k = 1[a = k] - pi_k
+            return action, traj.psi[:, 0] * (chosen - pi[self.population]), eps[:, 0]
+        return action, traj.psi[:, 0] * chosen, eps[:, 0]
 
 
 def run_agent(

@@ -177,3 +177,24 @@ def trend_test(xs: Sequence[float], values: Sequence[np.ndarray]) -> dict[str, A
         "increasing": bool(rho > 0 and p < SIGNIFICANCE),
         "runs": len(y),
     }
+
+
+def compare_runs(
+    a: Sequence[int | None], b: Sequence[int | None], budget: int, seed: int
+) -> dict[str, Any]:
+    """Two arms of one point (e.g. two learning rules over the same seeds): the reached
+    fractions, the medians (censored at ``budget``), the bootstrap 95 % CI of median(b) -
+    median(a) and a two-sided Mann-Whitney U p-value."""
+    va = np.asarray(censored_episodes(list(a), budget), dtype=float)
+    vb = np.asarray(censored_episodes(list(b), budget), dtype=float)
+    diff, low, high = _difference_ci(vb, va, seed)
+    same = np.all(va == va[0]) and np.all(vb == va[0])
+    p = 1.0 if same else float(scipy.stats.mannwhitneyu(vb, va, alternative="two-sided").pvalue)
+    return {
+        "a": point_summary(a, budget, seed),
+        "b": point_summary(b, budget, seed),
+        "median_difference_b_minus_a": diff,
+        "difference_ci95": [low, high],
+        "mann_whitney_p": p,
+        "runs": [len(va), len(vb)],
+    }

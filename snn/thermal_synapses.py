@@ -59,6 +59,9 @@ class ThermalSettings:
     # refreshing a pair's common mode when its lower device passes refresh_threshold
     programming: str = "set_only"
     refresh_threshold: float = 0.75
+    # False: the card's self terms only, no heat from the neighbours' heaters or pulses (what
+    # the crosstalk costs the learning, issue 13)
+    crosstalk: bool = True
 
     def validate(self, where: str, error: type[StageError]) -> None:
         for f in fields(self):
@@ -359,6 +362,8 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         return PulseHeating(float(r_mean), settings.access_resistance_ohm)
 
     trace_kernel = ThermalKernel.from_card(card)
+    if not settings.crosstalk:
+        trace_kernel = trace_kernel.without_crosstalk()
 
     def pulse(set_polarity: bool) -> tuple[float, PulseHeating]:
         """The calibrated width and the own heat over it: a cell at the reference rise
@@ -426,7 +431,9 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         filament_kernels=(
             ThermalKernel.filaments_from_card(card, set_s),
             ThermalKernel.filaments_from_card(card, reset_s),
-        ),
+        )
+        if settings.crosstalk
+        else None,
         set_only=settings.programming == "set_only",
         refresh_threshold=settings.refresh_threshold,
         true_rise=lin.kirchhoff

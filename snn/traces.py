@@ -70,6 +70,10 @@ class ThermalKernel:
         factor = np.where(x > 1e-8, -np.expm1(-x) / np.maximum(x, 1e-300), 1.0 - x / 2)
         return ThermalKernel(self.tau_s, {o: r * factor for o, r in self.residues_k_per_w.items()})
 
+    def without_crosstalk(self) -> ThermalKernel:
+        """Only the self term (offset (0, 0)): every cell heated by its own heater alone."""
+        return ThermalKernel(self.tau_s, {(0, 0): self.residues_k_per_w[(0, 0)]})
+
     def self_mean_delay_s(self) -> float:
         """Mean rise time of the self term [s] (``thermal.modal.mean_rise_time_s``)."""
         return mean_rise_time_s(self.tau_s, self.residues_k_per_w[(0, 0)])

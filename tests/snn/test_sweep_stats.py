@@ -4,6 +4,8 @@ a planted effect and stay quiet without one."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,45 @@ def test_trend_test_sees_a_rising_trend_and_not_a_shuffled_one() -> None:
     null = [rng.normal(50, 15, 20) for _ in xs]
     assert trend_test(xs, null)["p_value"] > 0.01  # type: ignore[index]
     assert trend_test(xs, [np.full(20, 200.0)] * 4)["increasing"] is False  # type: ignore[index]
+
+
+def test_compare_runs_detects_a_planted_difference_and_not_an_equal_pair() -> None:
+    from snn.sweep_stats import compare_runs
+
+    rng = np.random.default_rng(8)
+    fast = [int(v) for v in rng.exponential(30, 20) + 21]
+    slow = [int(v) if v < 300 else None for v in rng.exponential(120, 20) + 21]
+    result = compare_runs(fast, slow, 300, seed=0)
+    assert result["median_difference_b_minus_a"] > 0 and result["difference_ci95"][0] > 0
+    assert result["mann_whitney_p"] < 0.01 and result["runs"] == [20, 20]
+    same = compare_runs(fast, fast, 300, seed=0)
+    assert same["median_difference_b_minus_a"] == 0 and same["mann_whitney_p"] > 0.9
+
+
+def test_sweep_compare_command_reads_two_sweeps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from neohebb.cli import main
+
+    def sweep(name: str, etc: list[int | None], budget: int = 100) -> Path:
+        d = tmp_path / name
+        d.mkdir()
+        table = {"episodes": budget, "decay": [{"x": 2.7, "episodes_to_criterion": etc}]}
+        (d / "sweep.json").write_text(json.dumps(table))
+        return d
+
+    a = sweep("a", [20, 22, 25, 30, 21, 24])
+    b = sweep("b", [60, None, 70, 80, None, 65])
+    out = tmp_path / "cmp.json"
+    assert main(["sweep-compare", str(a), str(b), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "B - A: +" in printed and "Mann-Whitney" in printed
+    point = json.loads(out.read_text())["points"][0]
+    assert point["x"] == 2.7 and point["median_difference_b_minus_a"] > 30
+    c = sweep("c", [20, 22], budget=300)
+    assert main(["sweep-compare", str(a), str(c)]) == 2
+    assert "budget" in capsys.readouterr().err
+    assert main(["sweep-compare", str(a), str(tmp_path / "none")]) == 2
+    assert "missing" in capsys.readouterr().err
