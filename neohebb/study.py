@@ -33,7 +33,6 @@ import copy
 import csv
 import io
 import itertools
-import logging
 import os
 import tomllib
 from collections.abc import Callable, Iterator
@@ -455,40 +454,22 @@ def _on_dask(
     workers: int,
     done: Callable[[], Any],
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
-    verbose = logging.getLogger().isEnabledFor(logging.INFO)  # `neohebb -v`
-    quiet = logging.INFO if verbose else logging.WARNING
-    logging.getLogger("distributed").setLevel(quiet)
-    cluster = None
-    if scheduler is None:
-        n = min(workers or os.cpu_count() or 1, len(todo))
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: studies may run side by side
-            silence_logs=quiet,
-            # one BLAS thread per worker process, the workers already fill the cores (Dask's
-            # default pre-spawn environment sets the same; stated here so it stays so)
-            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        )
-    try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {
-                client.submit(evaluate_design, ddir, spec, settings, pure=False): index
-                for index, ddir, spec in todo
-            }
-            for future in as_completed(futures):
-                try:
-                    record = future.result()
-                except Exception as exc:  # a worker died (out of memory, a crash): recorded
-                    record = {"error": f"{type(exc).__name__}: {exc}", "seconds": None}
-                yield futures[future], record
-                done()
-    finally:
-        if cluster is not None:
-            cluster.close()
+    from snn.parallel import dask_client
+
+    with dask_client(scheduler, workers, len(todo)) as client:
+        futures = {
+            client.submit(evaluate_design, ddir, spec, settings, pure=False): index
+            for index, ddir, spec in todo
+        }
+        for future in as_completed(futures):
+            try:
+                record = future.result()
+            except Exception as exc:  # a worker died (out of memory, a crash): recorded
+                record = {"error": f"{type(exc).__name__}: {exc}", "seconds": None}
+            yield futures[future], record
+            done()
 
 
 def _row(design: Design, key: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,28 @@
-"""Independent runs in worker processes, in order, with a progress bar.
+"""Independent runs on Dask distributed, in order, with a progress bar.
 
-The one home for the sweeps' process pool (the maze sweep, the TIMIT bit sweep). Workers are
-spawned (no forked BLAS or numba thread state) and terminated when the caller is interrupted,
-so a Ctrl-C leaves none behind; each worker's BLAS and numba use one thread, since the pool
-already fills the cores.
+The one home for the sweeps' and the studies' parallel execution (the maze sweep, the TIMIT
+bit sweep, ``neohebb study``): a ``LocalCluster`` of single-threaded worker processes (one per
+core, at most one per task), or the scheduler given by address (``tcp://HOST:PORT``) for a
+cluster. One local worker and no scheduler runs the tasks in this process. Each worker's BLAS,
+OpenMP and numba use one thread, since the workers already fill the cores (two workers each
+running a multi-threaded BLAS on small products ran the TIMIT bit sweep 3x slower). The
+cluster is closed when the caller is interrupted, so a Ctrl-C leaves no worker behind.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing import get_context
+from contextlib import contextmanager
 from typing import Any
+
+ONE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
 
 
 def worker_count(workers: int, n_tasks: int) -> int:
@@ -19,47 +30,71 @@ def worker_count(workers: int, n_tasks: int) -> int:
     return max(1, min(workers or os.cpu_count() or 1, n_tasks))
 
 
+@contextmanager
+def dask_client(scheduler: str | None, workers: int, n_tasks: int) -> Iterator[Any]:
+    """A ``distributed.Client``: on the scheduler at ``scheduler``, or on a LocalCluster of
+    ``worker_count(workers, n_tasks)`` single-threaded processes that is closed on exit."""
+    from distributed import Client, LocalCluster
+
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)  # `neohebb -v`
+    quiet = logging.INFO if verbose else logging.WARNING
+    logging.getLogger("distributed").setLevel(quiet)
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=worker_count(workers, n_tasks),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: runs may go side by side
+            silence_logs=quiet,
+            env=ONE_THREAD,
+        )
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            yield client
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 def map_runs(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],
     *,
     workers: int = 0,
+    scheduler: str | None = None,
     progress: bool = True,
     desc: str = "runs",
 ) -> Iterator[Any]:
-    """fn(task) for every task, yielded in the order of ``tasks``; in ``worker_count``
-    spawned processes when that is more than one, else in this process."""
+    """fn(task) for every task, yielded in the order of ``tasks`` (each as soon as it and
+    those before it are done); on Dask (``dask_client``) unless one local worker suffices."""
     bar = None
     if progress and tasks:
         from tqdm import tqdm
 
         bar = tqdm(total=len(tasks), desc=desc, unit="run")
-    n_workers = worker_count(workers, len(tasks))
     try:
-        if n_workers > 1:
-            # Pool.__exit__ terminates the workers: an interrupted sweep leaves none behind
-            with get_context("spawn").Pool(n_workers, initializer=_one_thread) as pool:
-                for result in pool.imap(fn, tasks):
-                    if bar is not None:
-                        bar.update()
-                    yield result
-        else:
+        if scheduler is None and worker_count(workers, len(tasks)) == 1:
             for task in tasks:
                 result = fn(task)
                 if bar is not None:
                     bar.update()
                 yield result
+            return
+        from distributed import as_completed
+
+        with dask_client(scheduler, workers, len(tasks)) as client:
+            futures = client.map(fn, list(tasks), pure=False)
+            order = {future.key: i for i, future in enumerate(futures)}
+            done: dict[int, Any] = {}
+            next_index = 0
+            for future in as_completed(futures):
+                done[order[future.key]] = future.result()  # a task's error is raised here
+                if bar is not None:
+                    bar.update()
+                while next_index in done:
+                    yield done.pop(next_index)
+                    next_index += 1
     finally:
         if bar is not None:
             bar.close()
-
-
-def _one_thread() -> None:
-    """One BLAS and one numba thread per worker: the pool already fills the cores, and two
-    workers each running a multi-threaded BLAS on small products ran the TIMIT bit sweep 3x
-    slower than single-threaded workers."""
-    import numba
-    from threadpoolctl import threadpool_limits
-
-    numba.set_num_threads(1)
-    threadpool_limits(1)

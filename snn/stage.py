@@ -57,7 +57,8 @@ class SweepConfig:
     # and access resistances [ohm], each at the base's other settings
     pulse_voltages: tuple[float, ...] = ()
     access_resistances_ohm: tuple[float, ...] = ()
-    workers: int = 0  # 0 = one per core
+    workers: int = 0  # 0 = one per core (a Dask LocalCluster; 1: in this process)
+    scheduler: str = ""  # a Dask scheduler's address (tcp://HOST:PORT) instead of a LocalCluster
 
     def validate(self) -> None:
         """Errors name the field (``seeds``, ``ratios``, ...), before anything is written."""
@@ -67,6 +68,11 @@ class SweepConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise AgentError(f"{name}: expected an integer >= {least}, got {value!r}")
+        if not isinstance(self.scheduler, str) or (self.scheduler and "://" not in self.scheduler):
+            raise AgentError(
+                f"scheduler: expected a Dask scheduler address such as tcp://HOST:8786, got "
+                f"{self.scheduler!r}"
+            )
         for name, positive, required in (
             ("ratios", True, False),
             ("variabilities", False, False),
@@ -296,7 +302,7 @@ def run_sweep(
     with directory_lock(out, AgentError):
         cache = out / ".sweep-runs"
         cache.mkdir(parents=True, exist_ok=True)
-        results = _run_all(jobs, card, cache, sweep.workers, progress)
+        results = _run_all(jobs, card, cache, sweep.workers, sweep.scheduler or None, progress)
         _write_sweep(out, base, sweep, jobs, results, card, card_path, inputs, plots)
     return out
 
@@ -333,6 +339,7 @@ def _run_all(
     card: ModelCard | None,
     cache: Path,
     workers: int,
+    scheduler: str | None,
     progress: bool,
 ) -> dict[str, dict[str, Any]]:
     """Every run's summary by key: from the cache, or computed (in worker processes)."""
@@ -347,7 +354,9 @@ def _run_all(
         else:
             todo[key] = cfg
     tasks = [(cfg, card, str(cache / f"{key}.json")) for key, cfg in todo.items()]
-    runs = map_runs(_one, tasks, workers=workers, progress=progress, desc="sweep")
+    runs = map_runs(
+        _one, tasks, workers=workers, scheduler=scheduler, progress=progress, desc="sweep"
+    )
     for key, summary in zip(todo, runs, strict=True):
         results[key] = summary
     return results

@@ -11,9 +11,12 @@ DESCRIPTION = """\
 Train the maze agent for every trace decay (tau / frame, 8 log-spaced values from 0.1 to 31.6
 by default) and, with thermal synapses, every variability multiplier (0, 1, 2, 4 x the card's
 figures), each over --seeds seeds (default 3). Defaults come from the [sweep] and [maze]
-tables of --config when given. Writes OUT/sweep.json and OUT/sweep.png (mean +- s.e.m.
-of episodes to criterion; runs that never reach it count as the episode budget and are marked).
-Each run is cached under OUT/.sweep-runs/, so an interrupted sweep resumes.
+tables of --config when given. Writes OUT/sweep.json and OUT/sweep.png: per point the
+fraction that reached the criterion, the median episodes to criterion with a bootstrap 95 %
+CI (runs that never reach it count as the episode budget and are marked), the Kaplan-Meier
+median, and the claims (the decay optimum against both ends, the variability trend). Runs go
+to a Dask LocalCluster (--workers processes) or to --scheduler; each is cached under
+OUT/.sweep-runs/, so an interrupted sweep resumes.
 """
 
 
@@ -33,7 +36,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--access-resistances", type=float, nargs="+", default=None, help="access R [ohm]"
     )
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="Dask LocalCluster processes (default: cores)"
+    )
+    parser.add_argument(
+        "--scheduler", default=None, help="a Dask scheduler address (tcp://HOST:PORT) to run on"
+    )
     parser.add_argument("--config", help="run configuration TOML whose [maze] table is used")
     parser.add_argument("--out", "-o", required=True, help="output directory")
 
@@ -50,6 +58,7 @@ def handle(args: argparse.Namespace) -> int:
     sweep = sweep_config_from_dict(config_table(args.config, "sweep"))
     overrides = {
         "seeds": args.seeds,
+        "scheduler": args.scheduler,
         "ratios": tuple(args.ratios) if args.ratios else None,
         "variabilities": tuple(args.variabilities) if args.variabilities else None,
         "pulse_voltages": tuple(args.pulse_voltages) if args.pulse_voltages else None,

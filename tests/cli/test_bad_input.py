@@ -386,17 +386,22 @@ def _command(pid: int) -> str:
 
 
 def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``: the children of each of its threads (Dask starts its
+    workers from its event-loop thread, not the main one)."""
     found: set[int] = set()
     todo = [pid]
     while todo:
         p = todo.pop()
-        try:
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            continue
+        kids: list[str] = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids += (task / "children").read_text().split()
+            except OSError:
+                continue
         for k in kids:
-            found.add(int(k))
-            todo.append(int(k))
+            if int(k) not in found:
+                found.add(int(k))
+                todo.append(int(k))
     return found
 
 

@@ -79,16 +79,28 @@ def test_sweep_writes_table_and_resumes(tmp_path: Path) -> None:
 
 
 def test_sweep_in_worker_processes_equals_serial(tmp_path: Path) -> None:
-    from snn.agent import AgentConfig
+    from distributed import LocalCluster
+
+    from snn.agent import AgentConfig, AgentError
     from snn.stage import SweepConfig, run_sweep
 
     base = AgentConfig(episodes=21, seed=3)
     tables = []
-    for workers in (1, 2):
-        sweep = SweepConfig(seeds=1, ratios=(0.5, 3.0), workers=workers)
-        out = run_sweep(base, tmp_path / f"w{workers}", sweep=sweep, plots=False, progress=False)
-        tables.append(json.loads((out / "sweep.json").read_text())["decay"])
-    assert tables[0] == tables[1]
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster:
+        # serial in this process; a Dask LocalCluster of 2 processes; a scheduler by address
+        for name, sweep in (
+            ("serial", SweepConfig(seeds=1, ratios=(0.5, 3.0), workers=1)),
+            ("local", SweepConfig(seeds=1, ratios=(0.5, 3.0), workers=2)),
+            (
+                "address",
+                SweepConfig(seeds=1, ratios=(0.5, 3.0), scheduler=cluster.scheduler_address),
+            ),
+        ):
+            out = run_sweep(base, tmp_path / name, sweep=sweep, plots=False, progress=False)
+            tables.append(json.loads((out / "sweep.json").read_text())["decay"])
+    assert tables[0] == tables[1] == tables[2]
+    with pytest.raises(AgentError, match="scheduler: expected a Dask scheduler address"):
+        SweepConfig(scheduler="localhost").validate()
 
 
 def test_programming_axes_vary_the_thermal_settings_and_an_empty_sweep_is_refused(
