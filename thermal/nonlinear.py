@@ -31,6 +31,7 @@ to step). On the default device (32k dofs) 22 steps take about 35 s, 6 factorisa
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from mpi4py import MPI
 
@@ -45,6 +46,23 @@ from thermal.fe import HeatSystem, direct_solver, material_function
 
 T_REFERENCE_K = 300.0
 MAX_KRYLOV = 12  # GMRES iterations on an old factorisation before a new one
+
+
+def _conductivity(domain: Any, theta: fem.Function, t_ambient_k: float) -> Any:
+    """k(T) = k_300 (T / 300 K)^n per cell (UFL), T = T_ambient + theta."""
+    k300 = material_function(domain, "k_w_per_m_k")
+    exponent = material_function(domain, "k_exponent")
+    return k300 * ((t_ambient_k + theta) / T_REFERENCE_K) ** exponent
+
+
+def _forms(system: HeatSystem, residual: Any, theta: fem.Function, v: Any, du: Any) -> Any:
+    """The residual with the convection on ``top`` (when h > 0) and its UFL Jacobian, compiled."""
+    d = system.domain
+    if system.h_top_w_per_m2k > 0:
+        ds = ufl.Measure("ds", domain=d.mesh, subdomain_data=d.facet_tags)
+        h = fem.Constant(d.mesh, dolfinx.default_scalar_type(system.h_top_w_per_m2k))
+        residual += h * theta * v * ds(d.groups["top"][1])
+    return fem.form(residual), fem.form(ufl.derivative(residual, theta, du))
 
 
 def steady_nonlinear(
@@ -62,18 +80,10 @@ def steady_nonlinear(
     theta = fem.Function(system.space)
     v, du = ufl.TestFunction(system.space), ufl.TrialFunction(system.space)
     dx = ufl.Measure("dx", domain=d.mesh, subdomain_data=d.cell_tags)
-    ds = ufl.Measure("ds", domain=d.mesh, subdomain_data=d.facet_tags)
-    k300 = material_function(d, "k_w_per_m_k")
-    exponent = material_function(d, "k_exponent")
-    temperature = t_ambient_k + theta
-    k = k300 * (temperature / T_REFERENCE_K) ** exponent
+    k = _conductivity(d, theta, t_ambient_k)
     q = fem.Constant(d.mesh, dolfinx.default_scalar_type(power_w / d.volume_m3(name)))
     residual = k * ufl.inner(ufl.grad(theta), ufl.grad(v)) * dx - q * v * dx(d.groups[name][1])
-    if system.h_top_w_per_m2k > 0:
-        h = fem.Constant(d.mesh, dolfinx.default_scalar_type(system.h_top_w_per_m2k))
-        residual += h * theta * v * ds(d.groups["top"][1])
-    f_form = fem.form(residual)
-    j_form = fem.form(ufl.derivative(residual, theta, du))
+    f_form, j_form = _forms(system, residual, theta, v, du)
     bcs = [system.heatsink_bc]
     step = system.stiffness.createVecRight()
     for iteration in range(1, max_iterations + 1):
@@ -134,9 +144,6 @@ def transient_nonlinear(
     # grad(theta) is constant in a cell and k(T) at its centroid (degree 1, the midpoint
     # rule) is second-order accurate like the element itself
     dx_k = ufl.Measure("dx", domain=d.mesh, metadata={"quadrature_degree": 1})
-    ds = ufl.Measure("ds", domain=d.mesh, subdomain_data=d.facet_tags)
-    k300 = material_function(d, "k_w_per_m_k")
-    n_k = material_function(d, "k_exponent")
     c300 = material_function(d, "cp_j_per_kg_k")
     rho = material_function(d, "rho_kg_per_m3")
     m_c = material_function(d, "cp_exponent")
@@ -151,7 +158,7 @@ def transient_nonlinear(
             * (((t_ambient_k + rise) / t_ref) ** (m_c + 1) - (t_ambient_k / t_ref) ** (m_c + 1))
         )
 
-    k = k300 * ((t_ambient_k + theta) / t_ref) ** n_k
+    k = _conductivity(d, theta, t_ambient_k)
     dt = fem.Constant(d.mesh, dolfinx.default_scalar_type(1.0))
     q = fem.Constant(d.mesh, dolfinx.default_scalar_type(0.0))
     volume = d.volume_m3(name)
@@ -160,11 +167,7 @@ def transient_nonlinear(
         + k * ufl.inner(ufl.grad(theta), ufl.grad(v)) * dx_k
         - q * v * dx(d.groups[name][1])
     )
-    if system.h_top_w_per_m2k > 0:
-        h = fem.Constant(d.mesh, dolfinx.default_scalar_type(system.h_top_w_per_m2k))
-        residual += h * theta * v * ds(d.groups["top"][1])
-    f_form = fem.form(residual)
-    j_form = fem.form(ufl.derivative(residual, theta, du))
+    f_form, j_form = _forms(system, residual, theta, v, du)
     bcs = [system.heatsink_bc]
     step = system.stiffness.createVecRight()
     rhs = step.duplicate()
