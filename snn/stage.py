@@ -50,7 +50,7 @@ class SweepConfig:
     """The pipeline's sweep: decay ratios and variability multipliers, over ``seeds`` seeds."""
 
     enabled: bool = True
-    seeds: int = 3
+    seeds: int = 20  # enough for the bootstrap CIs and the claim tests (snn.sweep_stats)
     ratios: tuple[float, ...] = DEFAULT_RATIOS
     variabilities: tuple[float, ...] = DEFAULT_VARIABILITY_MULTIPLIERS
     # programming axes of the thermal back-end (empty: not swept): SET pulse amplitudes [V]

@@ -10,7 +10,7 @@ HELP = "sweep the trace decay (tau / step) and the variability over seeds -> swe
 DESCRIPTION = """\
 Train the maze agent for every trace decay (tau / frame, 8 log-spaced values from 0.1 to 31.6
 by default) and, with thermal synapses, every variability multiplier (0, 1, 2, 4 x the card's
-figures), each over --seeds seeds (default 3). Defaults come from the [sweep] and [maze]
+figures), each over --seeds seeds (default 20). Defaults come from the [sweep] and [maze]
 tables of --config when given. Writes OUT/sweep.json and OUT/sweep.png: per point the
 fraction that reached the criterion, the median episodes to criterion with a bootstrap 95 %
 CI (runs that never reach it count as the episode budget and are marked), the Kaplan-Meier
