@@ -174,6 +174,19 @@ class ThermalSynapses:
     def trace(self) -> FloatArray:
         return self._rise(self.kernel)
 
+    def _under(
+        self,
+        rise: FloatArray,
+        phases: tuple[ThermalKernel, ThermalKernel] | None,
+        rows: NDArray[np.intp] | None = None,
+    ) -> tuple[FloatArray, FloatArray]:
+        """The stored rise under a SET and under a RESET pulse (``phase_kernels``; None: the
+        stored rise itself); SET-only programming has no RESET phase to read."""
+        if phases is None:
+            return rise, rise
+        set_rise = self._rise(phases[0], rows)
+        return set_rise, set_rise if self.set_only else self._rise(phases[1], rows)
+
     def _rise(self, kernel: ThermalKernel, rows: NDArray[np.intp] | None = None) -> FloatArray:
         """The stored trace's rise [K] under ``kernel`` (of post rows ``rows``), through the
         card's Kirchhoff map when it carries one."""
@@ -199,12 +212,11 @@ class ThermalSynapses:
             n = min(
                 int(np.floor(abs(float(signal)) / self.signal_unit + rng.random())), self.max_pulses
             )
-            sign = np.full(rise.shape, np.sign(signal))
-            under = (
-                (rise, rise) if phases is None else (self._rise(phases[0]), self._rise(phases[1]))
-            )
-            for _ in range(n):
-                self._pulse(rise, sign, rng, under=under)
+            if n:  # the rises under the pulses only for a frame that pulses
+                sign = np.full(rise.shape, np.sign(signal))
+                under = self._under(rise, phases)
+                for _ in range(n):
+                    self._pulse(rise, sign, rng, under=under)
         else:
             s = np.broadcast_to(np.asarray(signal, float), self._heat.shape[1:-1])
             counts = np.minimum(
@@ -214,11 +226,7 @@ class ThermalSynapses:
             todo = np.flatnonzero(counts > 0)
             rise = self._rise(self.kernel, todo)
             self.last_peak_rise_k = float(rise.max(initial=0.0))
-            under = (
-                (rise, rise)
-                if phases is None
-                else (self._rise(phases[0], todo), self._rise(phases[1], todo))
-            )
+            under = self._under(rise, phases, todo)
             rows = s.reshape(counts.shape)
             for b, n_row in enumerate(counts):
                 for k in range(int(n_row.max(initial=0))):
