@@ -374,6 +374,15 @@ def _build(data: dict[str, Any], where: str) -> ModelCard:
     )
     if np.any(np.diag(filament.network.steady_k_per_w()) <= 0):
         raise CardError(f"{where}: thermal.filament.residues_k_per_w: a self term sums to <= 0")
+    lin = th.get("linearity")
+    if lin is not None:
+        if not lin["band_k"][0] < lin["band_k"][1]:
+            raise CardError(f"{where}: thermal.linearity.band_k: must be [low, high], low < high")
+        if lin["apply_correction"] and lin["max_rel_error"] is None:
+            raise CardError(
+                f"{where}: thermal.linearity.apply_correction: true without a max_rel_error "
+                "(no sample in the band)"
+            )
     sw = data["switching"]
     names = parameter_names(FAMILY[sw["model"]])
     if set(sw["parameters"]) != set(names):

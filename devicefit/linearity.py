@@ -17,8 +17,8 @@ steps (``thermal.response.OperatingPointRun``); here:
   run's samples above MIN_RISE_K (relative least squares); what it leaves (transients,
   c_p(T), mixed materials) is reported as ``corrected_rel_error``.
 
-The card carries the correction when the linearity error exceeds the fit tolerance; ``snn/``
-then maps its linear trace rise through ``KirchhoffMap.true_rise_k``.
+The card carries the correction when the linearity error exceeds the fit tolerance and the
+map reduces it; ``snn/`` then maps its linear trace rise through ``KirchhoffMap.true_rise_k``.
 """
 
 from __future__ import annotations
@@ -151,8 +151,9 @@ def assess_linearity(
     samples, error = band_error(lin, true, band_k)
     kirchhoff = fit_kirchhoff(lin, true, t_ambient_k)
     inside = (lin >= band_k[0]) & (lin <= band_k[1])
+    # the same measure as the error: true relative to the prediction, now the mapped one
     corrected = (
-        float(np.max(np.abs(kirchhoff.true_rise_k(lin[inside]) / true[inside] - 1.0)))
+        float(np.max(np.abs(true[inside] / kirchhoff.true_rise_k(lin[inside]) - 1.0)))
         if samples
         else None
     )
@@ -163,6 +164,9 @@ def assess_linearity(
         max_rel_error=error,
         kirchhoff=kirchhoff,
         corrected_rel_error=corrected,
-        apply_correction=error is not None and error > tolerance,
+        apply_correction=error is not None
+        and error > tolerance
+        and corrected is not None
+        and corrected < error,
         tolerance=tolerance,
     )

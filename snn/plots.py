@@ -99,7 +99,7 @@ def plot_policy(result: RunResult, png: Path) -> None:
 
 def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
     """Episodes to criterion over seeds (censored runs counted as the budget): the median with
-    its bootstrap 95 % CI (where the runs carry one), the mean +- s.e.m. faint behind it."""
+    its order-statistic CI (where the runs carry one), the mean +- s.e.m. faint behind it."""
     panels = [k for k in ("decay", "variability", "pulse_v", "access_resistance") if k in sweep]
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
     for ax, kind in zip(axes[0], panels, strict=True):
@@ -127,7 +127,7 @@ def plot_sweep(sweep: dict[str, Any], out: Path) -> None:
                 fmt="o-",
                 capsize=4,
                 color="#1f77b4",
-                label="median, 95 % CI",
+                label="median, CI (95 % from 6 seeds on)",
             )
             mean = med
         else:

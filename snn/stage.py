@@ -244,12 +244,11 @@ def _summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _one(job: tuple[AgentConfig, ModelCard | None, str]) -> dict[str, Any]:
-    """Worker: one run, cached atomically at ``path``."""
-    cfg, card, path = job
-    summary = _summary(run_agent(cfg, card))
-    write_json_atomic(Path(path), summary)
-    return summary
+def _one(job: tuple[AgentConfig, ModelCard | None]) -> dict[str, Any]:
+    """Worker: one run's summary (the caller caches it: a worker of a remote scheduler need
+    not see the output directory)."""
+    cfg, card = job
+    return _summary(run_agent(cfg, card))
 
 
 def sweep_jobs(base: AgentConfig, sweep: SweepConfig) -> list[tuple[str, float, AgentConfig]]:
@@ -353,11 +352,12 @@ def _run_all(
             results[key] = cached
         else:
             todo[key] = cfg
-    tasks = [(cfg, card, str(cache / f"{key}.json")) for key, cfg in todo.items()]
+    tasks = [(cfg, card) for cfg in todo.values()]
     runs = map_runs(
         _one, tasks, workers=workers, scheduler=scheduler, progress=progress, desc="sweep"
     )
     for key, summary in zip(todo, runs, strict=True):
+        write_json_atomic(cache / f"{key}.json", summary)  # cached as soon as it is back
         results[key] = summary
     return results
 
@@ -383,14 +383,16 @@ def _table(
     for kind in SWEEP_AXES:
         points = sorted({x for k, x, _ in jobs if k == kind})
         rows = []
-        for i, x in enumerate(points):
+        for x in points:
             runs = [results[_run_key(c, card)] for k, v, c in jobs if k == kind and v == x]
-            rows.append(_row(x, runs, base.episodes, seed=base.seed * 1000 + i))
+            rows.append(_row(x, runs, base.episodes))
         if rows:
             table[kind] = rows
     table["claims"] = _claims(table, base)
     if "decay" in table:
-        means = np.array([row["mean"] for row in table["decay"]])
+        # by the median, as the U-shape claim (snn.sweep_stats): the mean of censored runs
+        # is pulled by the budget
+        means = np.array([row["median"] for row in table["decay"]])
         best = np.flatnonzero(means == means.min())
         unique = len(best) == 1 and table["decay"][int(best[0])]["reached"] > 0
         # None when no single ratio is fastest (ties, or no run at the best point reached)
@@ -420,13 +422,13 @@ def _claims(table: dict[str, Any], base: AgentConfig) -> dict[str, Any]:
     }
 
 
-def _row(x: float, runs: list[dict[str, Any]], budget: int, seed: int) -> dict[str, Any]:
+def _row(x: float, runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
     etc = [r["episodes_to_criterion"] for r in runs]
     censored = censored_episodes(etc, budget)
     return {
         "x": x,
         "episodes_to_criterion": etc,
-        **point_summary(etc, budget, seed),
+        **point_summary(etc, budget),
         "mean": float(np.mean(censored)),
         "sem": float(np.std(censored, ddof=1) / np.sqrt(len(censored)))
         if len(censored) > 1

@@ -131,7 +131,14 @@ def transient_nonlinear(
     (the absolute part: a decayed field's enthalpy difference carries round-off of 1e-14 K).
 
     Returns (times [n+1] including 0, probe rises [n+1, probe] [K], factorisations used).
+    P1 only: the vertex quadrature that lumps the enthalpy, and the one-point rule for k(T),
+    are exact only for linear elements.
     """
+    if system.space.element.basix_element.degree != 1:
+        raise ThermalError(
+            "thermal.degree: the nonlinear transient (thermal.linearity_power_w) needs "
+            "degree 1; set linearity_power_w = 0 with degree 2"
+        )
     d = system.domain
     name = system.heater_names[heater]
     theta, theta_old = fem.Function(system.space), fem.Function(system.space)
@@ -187,53 +194,62 @@ def transient_nonlinear(
     ksp.getPC().setReusePreconditioner(True)
     factor: PETSc.Mat | None = None
     jac = dolfinx.fem.petsc.create_matrix(j_form)
-    for n, h_s in enumerate(steps_s):
-        dt.value = float(h_s)  # type: ignore[assignment]  # stubs: ndarray only
-        q.value = float(power_w(float(times[n + 1]))) / volume  # type: ignore[assignment]
-        theta_old.x.array[:] = theta.x.array
-        for _ in range(max_iterations):
-            jac.zeroEntries()  # Newton: the Jacobian at the current iterate
-            dolfinx.fem.petsc.assemble_matrix(jac, j_form, bcs=bcs, diag=1.0)  # type: ignore[arg-type,misc]
-            jac.assemble()
-            res = dolfinx.fem.petsc.assemble_vector(f_form)
-            res.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-            dolfinx.fem.petsc.set_bc(res, bcs, alpha=0.0)  # theta already satisfies the BC
-            rhs.setArray(-res.getArray(readonly=True)[:n_owned])
-            res.destroy()
-            solved = False
-            if factor is not None:
-                ksp.setOperators(jac, factor)
-                step.set(0.0)
-                ksp.solve(rhs, step)
-                solved = ksp.getConvergedReason() > 0  # type: ignore[operator]  # an int enum
-            if not solved:
+    try:
+        for n, h_s in enumerate(steps_s):
+            dt.value = float(h_s)  # type: ignore[assignment]  # stubs: ndarray only
+            q.value = float(power_w(float(times[n + 1]))) / volume  # type: ignore[assignment]
+            theta_old.x.array[:] = theta.x.array
+            for _ in range(max_iterations):
+                jac.zeroEntries()  # Newton: the Jacobian at the current iterate
+                dolfinx.fem.petsc.assemble_matrix(jac, j_form, bcs=bcs, diag=1.0)  # type: ignore[arg-type,misc]
+                jac.assemble()
+                res = dolfinx.fem.petsc.assemble_vector(f_form)
+                res.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+                dolfinx.fem.petsc.set_bc(res, bcs, alpha=0.0)  # theta already satisfies the BC
+                rhs.setArray(-res.getArray(readonly=True)[:n_owned])
+                res.destroy()
+                solved = False
                 if factor is not None:
-                    factor.destroy()
-                factor = jac.copy()
-                ksp.setOperators(jac, factor)
-                ksp.getPC().setReusePreconditioner(False)
-                ksp.setUp()
-                ksp.getPC().setReusePreconditioner(True)
-                factorisations += 1
-                step.set(0.0)
-                ksp.solve(rhs, step)
-            theta.x.array[:n_owned] += step.getArray(readonly=True)
-            theta.x.scatter_forward()
-            size = system.comm.allreduce(float(np.sum(theta.x.array[:n_owned] ** 2)), op=MPI.SUM)
-            if step.norm() <= rtol * np.sqrt(size) + floor:
-                break
-        else:
-            raise ThermalError(
-                f"thermal.linearity_power_w: the nonlinear transient did not converge at "
-                f"t = {times[n + 1]:.3g} s ({power_w(float(times[n + 1])):g} W in {name}); "
-                "lower the power"
-            )
-        probe_vec.setArray(theta.x.array[:n_owned].copy())  # type: ignore[arg-type]
-        out[n + 1] = [p.dot(probe_vec) for p in system.probes]
-        if progress is not None:
-            progress(1)
-    ksp.destroy()
-    jac.destroy()
-    if factor is not None:
-        factor.destroy()
+                    ksp.setOperators(jac, factor)
+                    step.set(0.0)
+                    ksp.solve(rhs, step)
+                    solved = ksp.getConvergedReason() > 0  # type: ignore[operator]  # int enum
+                if not solved:
+                    if factor is not None:
+                        factor.destroy()
+                    factor = jac.copy()
+                    ksp.setOperators(jac, factor)
+                    ksp.getPC().setReusePreconditioner(False)
+                    ksp.setUp()
+                    ksp.getPC().setReusePreconditioner(True)
+                    factorisations += 1
+                    step.set(0.0)
+                    ksp.solve(rhs, step)
+                    if ksp.getConvergedReason() <= 0:  # type: ignore[operator]  # int enum
+                        raise ThermalError(
+                            f"thermal.linearity_power_w: the Newton system at t = "
+                            f"{times[n + 1]:.3g} s could not be solved (KSP reason "
+                            f"{ksp.getConvergedReason()}); lower the power"
+                        )
+                theta.x.array[:n_owned] += step.getArray(readonly=True)
+                theta.x.scatter_forward()
+                size = system.comm.allreduce(
+                    float(np.sum(theta.x.array[:n_owned] ** 2)), op=MPI.SUM
+                )
+                if step.norm() <= rtol * np.sqrt(size) + floor:
+                    break
+            else:
+                raise ThermalError(
+                    f"thermal.linearity_power_w: the nonlinear transient did not converge at "
+                    f"t = {times[n + 1]:.3g} s ({power_w(float(times[n + 1])):g} W in {name}); "
+                    "lower the power"
+                )
+            probe_vec.setArray(theta.x.array[:n_owned].copy())  # type: ignore[arg-type]
+            out[n + 1] = [p.dot(probe_vec) for p in system.probes]
+            if progress is not None:
+                progress(1)
+    finally:
+        for obj in (ksp, jac, factor, step, rhs, probe_vec):
+            if obj is not None:
+                obj.destroy()
     return times, out, factorisations

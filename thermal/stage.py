@@ -43,6 +43,7 @@ from thermal.response import RESPONSE_VERSION
 log = logging.getLogger(__name__)
 THERMAL_PICTURES = ("thermal_Z.png", "thermal_map.png")
 MAX_SHIFTS = 60  # factorisations a run may ask for (the default device needs 17)
+LINEARITY_STEPS_PER_DOUBLING = 1  # backward-Euler steps of the operating point per doubling
 MAX_MOR_ERROR = 1e-2  # refuse a reduced model whose error estimate exceeds this x R_self
 
 
@@ -286,6 +287,9 @@ def _solve(setup: _Setup, cfg: ThermalConfig, comm: MPI.Comm, show: bool) -> _So
     linearity, skipped = None, None
     if cfg.linearity_power_w > 0 and (periodic or with_interfaces):
         skipped = "not available for a periodic array or with interface resistances"
+    elif cfg.linearity_power_w > 0 and (cfg.degree != 1 or cfg.mass_matrix != "lumped"):
+        # the enthalpy scheme lumps by vertex quadrature: P1 with the lumped mass only
+        skipped = "needs thermal.degree = 1 and thermal.mass_matrix = 'lumped'"
     elif cfg.linearity_power_w > 0:
         linearity = _linearity(system, setup, z, cfg, show)
     else:
@@ -325,7 +329,7 @@ def _linearity(
     z_self = solution_z[:, centre, centre]
     first = float(setup.times[np.argmax(z_self >= 1e-3 * z_self[-1])])
     t_off = float(setup.times[np.argmax(z_self >= 0.999 * z_self[-1])])
-    half = step_sizes_geometric(t_off, min(first, t_off / 8), 1)
+    half = step_sizes_geometric(t_off, min(first, t_off / 8), LINEARITY_STEPS_PER_DOUBLING)
     steps = np.concatenate([half, half])
     power = cfg.linearity_power_w
 

@@ -81,8 +81,10 @@ def _point(row: dict[str, Any]) -> str:
     if "median_ci95" in row:
         low, high = row["median_ci95"]
         km = row["km_median"]["median"]
+        coverage = row.get("median_ci_coverage", 0.95)
+        level = "" if coverage >= 0.95 else f" (a {100 * coverage:.0f} % CI: too few seeds)"
         text = (
-            f"median {row['median']:5.0f} [{low:.0f}, {high:.0f}], "
+            f"median {row['median']:5.0f} [{low:.0f}, {high:.0f}]{level}, "
             + text
             + f", Kaplan-Meier median {'n/a' if km is None else f'{km:.0f}'}"
         )
@@ -90,7 +92,8 @@ def _point(row: dict[str, Any]) -> str:
 
 
 def print_sweep_summary(path: Path) -> None:
-    """Episodes to criterion per decay ratio and the fastest ratio, one line each."""
+    """Episodes to criterion per point, the fastest decay ratio (lowest median) and the
+    claims, one line each."""
     import json
 
     sweep = json.loads(path.read_text())
@@ -99,7 +102,7 @@ def print_sweep_summary(path: Path) -> None:
         print(f"  tau/frame {row['x']:7.3g}: {_point(row)}")
     if sweep.get("fastest_decay_ratio") is not None:
         print(
-            f"  fastest at tau/frame = {sweep['fastest_decay_ratio']:.3g}"
+            f"  fastest (lowest median) at tau/frame = {sweep['fastest_decay_ratio']:.3g}"
             f" (intermediate: {sweep['fastest_is_intermediate']})"
         )
     elif "decay" in sweep:

@@ -46,6 +46,17 @@ def test_constant_properties_reproduce_the_linear_stepper() -> None:
     assert factorisations < len(steps)  # the old factorisation is reused
 
 
+def test_quadratic_elements_are_refused_not_solved_wrongly() -> None:
+    """The vertex-quadrature lumping is P1 only: a P2 system is refused by name (the stage
+    skips the run for degree 2 and records why)."""
+    from thermal.config import ThermalError
+
+    domain = bar_domain(n_x=10)
+    system = assemble_heat_system(domain, ["left"], ["left", "right"], degree=2, lumped_mass=False)
+    with pytest.raises(ThermalError, match=r"thermal\.degree"):
+        transient_nonlinear(system, 0, np.array([1e-3 * T_SCALE]), lambda t: 1e-6, T0)
+
+
 def test_heating_ends_at_the_steady_kirchhoff_solution() -> None:
     """A long heating with k ~ T^0.4, c_p ~ T^0.5 ends at the steady k(T) Newton solution, and
     the far half's mean follows the Kirchhoff transform of the linear one; fitting the
@@ -146,9 +157,16 @@ def test_the_stage_runs_the_operating_point_and_the_card_carries_the_correction(
     assert 0.0 < lin.kirchhoff.exponent < 1.0
     assert lin.corrected_rel_error is not None and lin.corrected_rel_error < lin.max_rel_error
     data = json.loads((out / "model_card.json").read_text())
-    data["thermal"]["linearity"]["kirchhoff_exponent"] = 9.0
-    with pytest.raises(CardError, match="linearity"):
-        card_from_json(data)
+    lin_data = data["thermal"]["linearity"]
+    for field, value, message in (
+        ("kirchhoff_exponent", 9.0, "linearity"),
+        ("band_k", [200.0, 100.0], r"linearity\.band_k"),
+        ("max_rel_error", None, r"linearity\.apply_correction"),
+    ):
+        data["thermal"]["linearity"] = {**lin_data, field: value}
+        with pytest.raises(CardError, match=message):
+            card_from_json(data)
+    data["thermal"]["linearity"] = dict(lin_data)
     del data["thermal"]["linearity"]["apply_correction"]
     with pytest.raises(CardError, match="linearity"):
         card_from_json(data)
