@@ -43,21 +43,12 @@ class KirchhoffMap:
     t_ambient_k: float
 
     def true_rise_k(self, linear_rise_k: NDArray[np.float64]) -> NDArray[np.float64]:
-        """theta_true(theta_lin); vectorised, exact inverse of ``linear_rise_k``."""
+        """theta_true(theta_lin), vectorised (module docstring)."""
         t0, n = self.t_ambient_k, self.exponent
         u = np.maximum(np.asarray(linear_rise_k, dtype=float), 0.0) / t0
         if abs(n + 1) < 1e-12:
             return t0 * np.expm1(u)
         return t0 * (np.power(1.0 + (n + 1) * u, 1.0 / (n + 1)) - 1.0)
-
-    def linear_rise_k(self, true_rise_k: NDArray[np.float64]) -> NDArray[np.float64]:
-        """theta_lin(theta_true) = T0 ((1 + theta/T0)^(n+1) - 1) / (n + 1): the Kirchhoff
-        variable itself."""
-        t0, n = self.t_ambient_k, self.exponent
-        x = np.maximum(np.asarray(true_rise_k, dtype=float), 0.0) / t0
-        if abs(n + 1) < 1e-12:
-            return t0 * np.log1p(x)
-        return t0 * (np.power(1.0 + x, n + 1) - 1.0) / (n + 1)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,17 @@ def read_response(directory: str | Path, error: type[StageError] = StageError) -
     )
 
 
+def operating_point_arrays(run: OperatingPointRun) -> dict[str, np.ndarray]:
+    """The response.npz arrays of an operating-point run (read back by ``read_response``)."""
+    return {
+        "linearity_t": run.t_s,
+        "linearity_linear": run.linear_k,
+        "linearity_nonlinear": run.nonlinear_k,
+        "linearity_power_w": np.array(run.power_w),
+        "linearity_t_off_s": np.array(run.t_off_s),
+    }
+
+
 def _operating_point(
     arrays: dict[str, np.ndarray], n: int, where: Path, error: type[StageError]
 ) -> OperatingPointRun | None:

@@ -38,7 +38,7 @@ from thermal.heater import heater_resistor
 from thermal.interfaces import check_interfaces
 from thermal.modal import FosterNetwork, mean_rise_time_s
 from thermal.reduce import ReducedSystem, reduce_system
-from thermal.response import RESPONSE_VERSION
+from thermal.response import RESPONSE_VERSION, OperatingPointRun, operating_point_arrays
 
 log = logging.getLogger(__name__)
 THERMAL_PICTURES = ("thermal_Z.png", "thermal_map.png")
@@ -95,16 +95,12 @@ class _Solution:
 
 @dataclass
 class LinearityRun:
-    """The operating point solved twice on the same backward-Euler steps: linear (constant
-    properties, ``fe_transient``) and with k(T), c_p(T) (``transient_nonlinear``); the centre
-    heater at ``power_w`` until steady state (``t_off_s``), then off as long again."""
+    """The operating point (``thermal.response.OperatingPointRun``: solved linear with
+    ``fe_transient`` and with k(T), c_p(T) with ``transient_nonlinear`` on the same steps) and
+    how it was computed."""
 
-    t_s: np.ndarray
-    linear_k: np.ndarray  # [t, probe] rise [K]
-    nonlinear_k: np.ndarray  # [t, probe] rise [K]
-    power_w: float
+    run: OperatingPointRun
     heater: str
-    t_off_s: float
     factorisations: int
     seconds: float
 
@@ -355,12 +351,8 @@ def _linearity(
             system, centre, steps, at, cfg.t_ambient_k, progress=update
         )
     return LinearityRun(
-        times,
-        linear,
-        nonlinear,
-        power,
+        OperatingPointRun(times, linear, nonlinear, power, t_off),
         setup.heaters[centre],
-        t_off,
         factorisations,
         time.perf_counter() - clock,
     )
@@ -447,12 +439,7 @@ def _write_rank0(
     if solution.nonlinear is not None:
         arrays["R_nonlinear"] = solution.nonlinear[0]
     if solution.linearity is not None:
-        run = solution.linearity
-        arrays["linearity_t"] = run.t_s
-        arrays["linearity_linear"] = run.linear_k
-        arrays["linearity_nonlinear"] = run.nonlinear_k
-        arrays["linearity_power_w"] = np.array(run.power_w)
-        arrays["linearity_t_off_s"] = np.array(run.t_off_s)
+        arrays.update(operating_point_arrays(solution.linearity.run))
     np.savez(scratch / "response.npz", **arrays)  # type: ignore[arg-type]
     if plots:
         from thermal.plots import plot_impedance
@@ -571,9 +558,9 @@ def _thermal_json(
 
 
 def _linearity_json(setup: _Setup, solution: _Solution) -> dict[str, Any]:
-    run = solution.linearity
-    if run is None:
+    if solution.linearity is None:
         return {"skipped": solution.linearity_skipped}
+    record, run = solution.linearity, solution.linearity.run
     c = _centre_index(setup)
     return {
         "meaning": "the centre heater at power_w until steady state (t_off_s), then off: "
@@ -582,15 +569,15 @@ def _linearity_json(setup: _Setup, solution: _Solution) -> dict[str, Any]:
         "model": "k(T) = k_300 (T / 300 K)^k_exponent, c_p(T) = c_p,300 (T / 300 K)^cp_exponent; "
         "backward Euler on the enthalpy, Newton",
         "power_w": run.power_w,
-        "heater": run.heater,
+        "heater": record.heater,
         "t_off_s": run.t_off_s,
         "steps": len(run.t_s) - 1,
         "k_exponent": {m.name: m.k_exponent for m in setup.materials.values()},
         "cp_exponent": {m.name: m.cp_exponent for m in setup.materials.values()},
         "self_peak_rise_linear_k": float(run.linear_k[:, c].max()),
         "self_peak_rise_nonlinear_k": float(run.nonlinear_k[:, c].max()),
-        "factorisations": run.factorisations,
-        "seconds": run.seconds,
+        "factorisations": record.factorisations,
+        "seconds": record.seconds,
     }
 
 
