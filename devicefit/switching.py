@@ -183,7 +183,8 @@ class ArrheniusModel:
         # the own heat follows G through the pulse: one relaxation with the rates of the
         # pulse's mid-point G (predictor-corrector); where the rates at the end of the pulse
         # differ from those at its start by more than RATE_CHANGE, up to ``substeps`` such
-        # relaxations (one per STEP_CHANGE of the rate)
+        # relaxations (one per STEP_CHANGE of that cell's rate: each cell's count is its own,
+        # so a cell's dG never depends on the other cells of the call)
         k1, x1 = rates(g0 + dg)
         change = np.maximum(
             np.abs(k1 - k0) / np.maximum(np.maximum(k0, k1), 1e-300), np.abs(x1 - x0)
@@ -191,12 +192,12 @@ class ArrheniusModel:
         dg = relax(g0, *rates(g0 + dg / 2), tp)  # mid-point rates: second order
         big = change > RATE_CHANGE
         if big.any():
-            n = int(min(substeps, np.ceil(float(change[big].max()) / STEP_CHANGE)))
+            n = np.minimum(substeps, np.ceil(change[big] / STEP_CHANGE))  # per cell
             t, v, polarity, m, h = t[big], v[big], polarity[big], m[big], tp[big] / n
             g = g0[big]
-            for _ in range(n):
+            for i in range(int(n.max())):
                 half = relax(g, *rates(g), h) / 2
-                g = g + relax(g, *rates(g + half), h)
+                g = np.where(n > i, g + relax(g, *rates(g + half), h), g)
             dg[big] = g - g0[big]
         return dg
 

@@ -23,7 +23,8 @@ decay the sweep varies.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,8 @@ from meshes.files import StageError
 from snn.backends import backend_kind
 from snn.encoders import place_cell_rates, poisson_spikes
 from snn.eprop import NeuronParams, Weights, eligibility_traces, forward
-from snn.maze import is_success, make_task, task_grid
-from snn.synapses import BuildContext, FrameTiming, SynapseBackend
+from snn.maze import TransitionTable, make_task, task_grid, transition_table
+from snn.synapses import AgentStreams, BuildContext, FrameTiming, SynapseBackend
 from snn.thermal_synapses import ThermalSynapses
 
 FloatArray = NDArray[np.float64]
@@ -237,11 +238,17 @@ def censored_episodes(reached: list[int | None], budget: int) -> list[int]:
 
 
 def td_error(
-    reward: float, value: float, value_next: float, terminated: bool, discount: float
-) -> float:
+    reward: FloatArray | float,
+    value: FloatArray | float,
+    value_next: FloatArray | float,
+    terminated: NDArray[np.bool_] | bool,
+    discount: float,
+) -> FloatArray:
     """delta = r + discount V(s') - V(s); V(s') = 0 after a terminal step. A time-out
-    (truncation) is not terminal: it bootstraps from V(s') like any other step."""
-    return reward + (0.0 if terminated else discount * value_next) - value
+    (truncation) is not terminal: it bootstraps from V(s') like any other step. Elementwise
+    over a batch of agents."""
+    out: FloatArray = reward + np.where(terminated, 0.0, discount * np.asarray(value_next)) - value
+    return out
 
 
 def success_window(success: list[bool]) -> NDArray[np.float64]:
@@ -256,80 +263,199 @@ def success_window(success: list[bool]) -> NDArray[np.float64]:
 
 
 @dataclass
-class _Agent:
-    """One run's moving parts: environment, network, synapses, critic and random stream."""
+class _Batch:
+    """B agents that differ only in their seeds, stepped together: every live agent takes
+    one environment step (one frame) per step of the batch, each in its own episode.
 
-    cfg: AgentConfig
-    env: Any
+    Per agent: its own random stream (``numpy.random.default_rng(seed)``, so an agent draws
+    the same numbers alone or in a batch), synapse array (the back-end's [B, N_post, N_pre]
+    batch), critic and place in the maze. Every batched operation is per agent (elementwise,
+    a matrix product per agent, a sum over one agent's contiguous numbers), so a batch gives
+    each agent the run it has alone, bit for bit. An agent that has run its episodes is
+    summed up and dropped (``select``).
+    """
+
+    cfg: AgentConfig  # shared by every agent (the seeds aside)
+    seeds: list[int]
+    table: TransitionTable
+    grid: list[str]
     n_states: int
     n_actions: int
     params: NeuronParams
     backend: SynapseBackend
     timing: FrameTiming
-    w_critic: FloatArray
     population: NDArray[np.int64]
     expected_count: float
-    rng: np.random.Generator
+    generators: list[np.random.Generator]
+    ids: NDArray[np.intp]  # the original index of every live agent
+    state: NDArray[np.int64]
+    w_critic: FloatArray  # [B, N_pre]
 
-    def encode(self, state: int) -> tuple[FloatArray, FloatArray]:
-        """Place-cell spikes x [T, 1, N_pre] of a state and the critic's features phi."""
+    def streams(self) -> AgentStreams:
+        """The random streams of the live agents, in batch order."""
+        return AgentStreams([self.generators[int(b)] for b in self.ids])
+
+    def encode(
+        self, which: NDArray[np.intp], states: NDArray[np.int64]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Place-cell spikes [B', T, N_pre] (agent first) of live agents ``which`` in
+        ``states``, each drawn from its own stream, and the critic's features phi [B', N_pre]
+        (spike counts per expected count)."""
         cfg = self.cfg
         rates = place_cell_rates(
-            state, self.n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
+            states, self.n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
         )
-        x = poisson_spikes(rates[None, :], cfg.steps_per_frame, cfg.dt_net_s, self.rng)
-        return x, x[:, 0].sum(0) * (cfg.cells_per_state / self.expected_count)
+        p = np.minimum(1.0, rates * cfg.dt_net_s)  # Poisson: P(spike) per step (encoders)
+        u = np.empty((len(which), cfg.steps_per_frame, rates.shape[-1]))
+        for j, b in enumerate(which):
+            u[j] = self.generators[int(self.ids[b])].random(u.shape[1:])
+        x = (u < p[:, None, :]).astype(float)
+        return x, x.sum(1) * (cfg.cells_per_state / self.expected_count)
 
-    def act(self, x: FloatArray) -> tuple[int, FloatArray, FloatArray]:
-        """Run the action neurons on x with the current weights; sample the action; return
-        it with the postsynaptic factor of the eligibility (the chosen population's
-        pseudo-derivatives psi, or with ``eligibility = "signed"`` psi (1[a = k] - pi_k) for
-        every population k) and the presynaptic traces."""
-        w = self.backend.weights()
-        n_post = w.shape[0]
+    def act(self, x: FloatArray) -> tuple[NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+        """Run every live agent's action neurons on its spikes x [B, T, N_pre] with its
+        weights; sample each action from its softmax with one draw of its stream (inverse CDF,
+        as ``Generator.choice``); return the actions, the postsynaptic factor of the
+        eligibility [T, B, N_post] (the chosen population's pseudo-derivatives psi, or with
+        ``eligibility = "signed"`` psi (1[a = k] - pi_k) for every population k), the
+        presynaptic traces [T, B, N_pre] and pi [B, n_actions]."""
+        w = self.backend.weights()  # [B, N_post, N_pre]
+        n_post = w.shape[-2]
         traj = forward(
             Weights(w, np.zeros((n_post, n_post)), np.zeros((1, n_post))),
-            x,
+            x.transpose(1, 0, 2),
             self.params,
             self.cfg.bias,
         )
-        pi = action_probabilities(traj.z[:, 0].sum(0), self.cfg)
-        action = int(self.rng.choice(self.n_actions, p=pi))
+        pi = action_probabilities(traj.z.sum(0), self.cfg)  # [B, A]
+        u = np.array([self.generators[int(b)].random() for b in self.ids])
+        cdf = np.cumsum(pi, axis=-1)
+        cdf /= cdf[:, -1:]
+        actions = np.sum(cdf <= u[:, None], axis=-1)  # searchsorted(cdf, u, side="right")
         eps, _ = eligibility_traces(traj, self.params)
-        chosen = (self.population == action).astype(float)
+        chosen = (self.population[None, :] == actions[:, None]).astype(float)  # [B, N_post]
         if self.cfg.eligibility == "signed":  # d log pi(a) / d logit_k = 1[a = k] - pi_k
-            return action, traj.psi[:, 0] * (chosen - pi[self.population]), eps[:, 0]
-        return action, traj.psi[:, 0] * chosen, eps[:, 0]
+            return actions, traj.psi * (chosen - pi[:, self.population])[None], eps, pi
+        return actions, traj.psi * chosen[None], eps, pi
+
+    def keep(self, live: NDArray[np.intp]) -> None:
+        """Keep live agents ``live`` (indices into the batch), in that order."""
+        self.backend.select(live)
+        self.ids, self.state, self.w_critic = self.ids[live], self.state[live], self.w_critic[live]
+
+
+@dataclass
+class _Record:
+    """What one agent's run has produced so far."""
+
+    returns: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    success: list[bool] = field(default_factory=list)
+    peaks: list[float] = field(default_factory=list)
 
 
 def run_agent(
     cfg: AgentConfig, card: ModelCard | None = None, *, progress: bool = False
 ) -> RunResult:
     """Train the spiking actor-critic on ``cfg.task`` for ``cfg.episodes`` episodes."""
-    agent = _make_agent(cfg, card)
-    returns: list[float] = []
-    steps: list[int] = []
-    success: list[bool] = []
-    peaks: list[float] = []
-    episodes: Any = range(cfg.episodes)
+    return run_agents([cfg], card, progress=progress)[0]
+
+
+def run_agents(
+    cfgs: Sequence[AgentConfig], card: ModelCard | None = None, *, progress: bool = False
+) -> list[RunResult]:
+    """Train one agent per configuration, as one batched simulation; the configurations may
+    differ only in ``seed``. Each result equals ``run_agent`` of its configuration bit for
+    bit (a batch is a speed-up, never a different experiment)."""
+    if not cfgs:
+        return []
+    batch = _make_batch(list(cfgs), card)
+    cfg, n_b = batch.cfg, len(cfgs)
+    records = [_Record() for _ in range(n_b)]
+    results: list[RunResult | None] = [None] * n_b
+    bar: Any = None
     if progress:
         from tqdm import tqdm
 
-        episodes = tqdm(episodes, desc=f"{cfg.task} {cfg.backend}", unit="episode")
-    for episode in episodes:
-        total, n, ok = _episode(agent, episode, peaks)
-        returns.append(total)
-        steps.append(n)
-        success.append(ok)
-    return _result(agent, returns, steps, success, peaks)
+        who = f"{n_b} agents" if n_b > 1 else f"seed {cfg.seed}"
+        bar = tqdm(
+            total=n_b * cfg.episodes, desc=f"{cfg.task} {cfg.backend} ({who})", unit="episode"
+        )
+    live = np.arange(n_b)
+    x, phi = batch.encode(live, batch.state)
+    steps = np.zeros(n_b, np.int64)
+    total = np.zeros(n_b)
+    done_episodes = np.zeros(n_b, np.int64)
+    while len(batch.ids):
+        actions, psi, eps, _ = batch.act(x)
+        batch.backend.accumulate(psi, eps)
+        state, reward, terminated, goal = batch.table.step(batch.state, actions)
+        total += reward
+        steps += 1
+        done = terminated | (steps >= cfg.max_steps)  # a time-out truncates (Gymnasium)
+        x_next, phi_next = x.copy(), phi.copy()  # a terminal step keeps s: V(s') is unused
+        go_on = np.flatnonzero(~terminated)
+        x_next[go_on], phi_next[go_on] = batch.encode(go_on, state[go_on])
+        value, value_next = _dot_rows(batch.w_critic, phi), _dot_rows(batch.w_critic, phi_next)
+        delta = td_error(reward, value, value_next, terminated, cfg.discount)
+        batch.w_critic += cfg.critic_lr * delta[:, None] * phi / cfg.cells_per_state
+        batch.backend.update(delta, batch.streams())
+        peak = batch.backend.peak_rise_k()
+        batch.state, x, phi = state, x_next, phi_next
+        if peak is not None:
+            for rec_id, hottest in zip(batch.ids, np.asarray(peak).tolist(), strict=True):
+                records[rec_id].peaks.append(hottest)
+        ended = np.flatnonzero(done)
+        if not len(ended):
+            continue
+        for j in ended.tolist():
+            agent = int(batch.ids[j])
+            rec = records[agent]
+            rec.returns.append(float(total[j]))
+            rec.steps.append(int(steps[j]))
+            rec.success.append(bool(goal[j]))
+            done_episodes[j] += 1
+            if done_episodes[j] == cfg.episodes:
+                results[agent] = _result(batch, j, rec)
+        if bar is not None:
+            bar.update(len(ended))
+        live = np.flatnonzero(done_episodes < cfg.episodes)
+        if len(live) < len(batch.ids):
+            batch.keep(live)
+            x, phi = x[live], phi[live]
+            steps, total, done_episodes = steps[live], total[live], done_episodes[live]
+            done = done[live]
+        restart = np.flatnonzero(done)  # a new episode: back to the start, the trace at rest
+        if len(restart):
+            batch.state[restart] = batch.table.start
+            steps[restart], total[restart] = 0, 0.0
+            batch.backend.reset_trace(restart)
+            x[restart], phi[restart] = batch.encode(restart, batch.state[restart])
+    if bar is not None:
+        bar.close()
+    return [r for r in results if r is not None]
 
 
-def _make_agent(cfg: AgentConfig, card: ModelCard | None) -> _Agent:
-    cfg.validate()
+def _dot_rows(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Per row, a . b (each row's products summed contiguously, whatever the batch)."""
+    out: FloatArray = (a * b).sum(-1)
+    return out
+
+
+def _make_batch(cfgs: list[AgentConfig], card: ModelCard | None) -> _Batch:
+    cfg = cfgs[0]
+    for other in cfgs:
+        other.validate()
+        if replace(other, seed=cfg.seed) != cfg:
+            differ = [f.name for f in fields(cfg) if getattr(other, f.name) != getattr(cfg, f.name)]
+            raise AgentError(
+                f"{', '.join(n for n in differ if n != 'seed')}: the agents of a batch may "
+                "differ only in seed"
+            )
     kind = backend_kind(cfg.backend, AgentError)
     if kind.needs_card and card is None:
         raise AgentError(f"backend: {cfg.backend!r} needs a model card (--card)")
-    rng = np.random.default_rng(cfg.seed)
+    generators = [np.random.default_rng(c.seed) for c in cfgs]
     env = make_task(cfg.task, max_steps=cfg.max_steps)
     n_states = int(env.observation_space.n)  # type: ignore[attr-defined]
     n_actions = int(env.action_space.n)  # type: ignore[attr-defined]
@@ -338,87 +464,65 @@ def _make_agent(cfg: AgentConfig, card: ModelCard | None) -> _Agent:
     params = NeuronParams(alpha=float(np.exp(-1 / cfg.tau_m_steps)), beta=0.0)
     settings = cfg.settings()
     timing = kind.timing(settings, card, cfg.decay_ratio, cfg.steps_per_frame * cfg.dt_net_s)
+    n_b = len(cfgs)
     context = BuildContext(
-        w_init=np.full((n_post, n_pre), cfg.w_init),
+        w_init=np.full((n_b, n_post, n_pre), cfg.w_init),
         timing=timing,
         steps_per_frame=cfg.steps_per_frame,
         e_ref=params.gamma / params.v_th,
         card=card,
-        rng=rng,
+        rng=AgentStreams(generators),
     )
-    return _Agent(
+    table = transition_table(env)
+    return _Batch(
         cfg=cfg,
-        env=env,
+        seeds=[c.seed for c in cfgs],
+        table=table,
+        grid=list(task_grid(env)),
         n_states=n_states,
         n_actions=n_actions,
         params=params,
         backend=kind.build(settings, context),
         timing=timing,
-        w_critic=np.zeros(n_pre),
         population=np.repeat(np.arange(n_actions), cfg.neurons_per_action),
         expected_count=cfg.place_rate_hz * cfg.dt_net_s * cfg.steps_per_frame * cfg.cells_per_state,
-        rng=rng,
+        generators=generators,
+        ids=np.arange(n_b),
+        state=np.full(n_b, table.start, np.int64),
+        w_critic=np.zeros((n_b, n_pre)),
     )
 
 
-def _episode(agent: _Agent, episode: int, peaks: list[float]) -> tuple[float, int, bool]:
-    """One episode of online learning; returns (return, steps, reached the goal)."""
-    cfg, backend = agent.cfg, agent.backend
-    state, _ = agent.env.reset(seed=cfg.seed * 100_003 + episode)
-    backend.reset_trace()
-    total, n, done, ok = 0.0, 0, False, False
-    x, phi = agent.encode(int(state))
-    while not done:
-        action, psi, eps = agent.act(x)
-        backend.accumulate(psi, eps)
-        state, reward, terminated, truncated, info = agent.env.step(action)
-        total += float(reward)
-        n += 1
-        done = bool(terminated or truncated)
-        x_next, phi_next = (x, phi) if terminated else agent.encode(int(state))
-        value, value_next = float(agent.w_critic @ phi), float(agent.w_critic @ phi_next)
-        delta = td_error(float(reward), value, value_next, bool(terminated), cfg.discount)
-        agent.w_critic += cfg.critic_lr * delta * phi / cfg.cells_per_state
-        backend.update(delta, agent.rng)
-        peak = backend.peak_rise_k()
-        if peak is not None:
-            peaks.append(peak)
-        x, phi = x_next, phi_next
-        if done:
-            ok = is_success(float(reward), bool(terminated), info)
-    return total, n, ok
-
-
-def _result(
-    agent: _Agent,
-    returns: list[float],
-    steps: list[int],
-    success: list[bool],
-    peaks: list[float],
-) -> RunResult:
-    cfg, energy = agent.cfg, agent.backend.energy
-    thermal = agent.backend if isinstance(agent.backend, ThermalSynapses) else None
-    heated = bool(peaks)  # a back-end with heat books heater and programming energy
-    n_synapses = agent.backend.weights().size
+def _result(batch: _Batch, j: int, rec: _Record) -> RunResult:
+    """Live agent j's run, summed up when it has run its episodes."""
+    b = int(batch.ids[j])
+    cfg = replace(batch.cfg, seed=batch.seeds[b])
+    backend = batch.backend
+    energy = backend.energy.agent(j)
+    thermal = backend if isinstance(backend, ThermalSynapses) else None
+    heated = bool(rec.peaks)  # a back-end with heat books heater and programming energy
+    w = backend.weights()[j]
     updates = max(energy.updates, 1)
-    pi_final = learned_policy(agent.backend.weights(), cfg, agent.n_states, agent.params, agent.rng)
+    pi_final = learned_policy(w, cfg, batch.n_states, batch.params, batch.generators[b])
+    success = rec.success
+    per_update = float(energy.per_update_j())
     return RunResult(
         config=cfg,
-        returns=returns,
-        steps=steps,
+        returns=rec.returns,
+        steps=rec.steps,
         success=success,
         episodes_to_criterion=episodes_to_criterion(success),
         final_success_rate=float(np.mean(success[-CRITERION_WINDOW:])),
-        energy_per_update_j=energy.per_update_j() if heated else None,
-        energy_per_synapse_update_j=energy.per_update_j() / n_synapses if heated else None,
-        heater_energy_per_update_j=energy.heater_j / updates if heated else None,
-        programming_energy_per_update_j=energy.programming_j / updates if heated else None,
-        frame_s=agent.timing.frame_s,
-        trace_tau_s=agent.timing.trace_tau_s,
+        energy_per_update_j=per_update if heated else None,
+        energy_per_synapse_update_j=per_update / w.size if heated else None,
+        heater_energy_per_update_j=float(energy.heater_j) / updates if heated else None,
+        programming_energy_per_update_j=float(energy.programming_j) / updates if heated else None,
+        frame_s=batch.timing.frame_s,
+        trace_tau_s=batch.timing.trace_tau_s,
         policy_probabilities=pi_final.tolist(),
-        grid=list(task_grid(agent.env)),
-        mean_peak_rise_k=float(np.mean(peaks)) if heated else None,
-        selectivity=thermal.selectivity() if thermal is not None else None,
+        grid=batch.grid,
+        mean_peak_rise_k=float(np.mean(rec.peaks)) if heated else None,
+        selectivity=thermal.selectivity(j) if thermal is not None else None,
         pulse_widths_s=None if thermal is None else [thermal.set_pulse_s, thermal.reset_pulse_s],
     )
 

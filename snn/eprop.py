@@ -83,7 +83,7 @@ class NeuronParams:
 
 @dataclass(frozen=True)
 class Weights:
-    w_in: FloatArray  # [N, N_in]
+    w_in: FloatArray  # [N, N_in], or [B, N, N_in]: one per stream (``forward`` only)
     w_rec: FloatArray  # [N, N]
     w_out: FloatArray  # [N_out, N]
 
@@ -125,13 +125,21 @@ def check_shapes(w: Weights, x: FloatArray, bias: FloatArray | float = 0.0) -> N
     n = w.w_rec.shape[0] if w.w_rec.ndim == 2 else -1
     if w.w_rec.shape != (n, n):
         raise EpropError(f"w_rec: shape {w.w_rec.shape}, must be square [N, N]")
-    if w.w_in.ndim != 2 or w.w_in.shape[0] != n:
-        raise EpropError(f"w_in: shape {w.w_in.shape}, must be [N, N_in] with N = {n}")
+    if w.w_in.ndim not in (2, 3) or w.w_in.shape[-2] != n:
+        raise EpropError(
+            f"w_in: shape {w.w_in.shape}, must be [N, N_in] (or one per stream, [B, N, N_in]) "
+            f"with N = {n}"
+        )
+    if w.w_in.ndim == 3 and (np.ndim(x) != 3 or np.shape(x)[1] != w.w_in.shape[0]):
+        raise EpropError(
+            f"w_in: {w.w_in.shape[0]} streams' input weights for x of shape {np.shape(x)}"
+        )
     if w.w_out.ndim != 2 or w.w_out.shape[1] != n:
         raise EpropError(f"w_out: shape {w.w_out.shape}, must be [N_out, N] with N = {n}")
-    if np.ndim(x) != 3 or np.shape(x)[2] != w.w_in.shape[1]:
+    if np.ndim(x) != 3 or np.shape(x)[2] != w.w_in.shape[-1]:
         raise EpropError(
-            f"x: shape {np.shape(x)}, must be time first [T, B, N_in] with N_in = {w.w_in.shape[1]}"
+            f"x: shape {np.shape(x)}, must be time first [T, B, N_in] with "
+            f"N_in = {w.w_in.shape[-1]}"
         )
     if np.ndim(bias) > 1 or (np.ndim(bias) == 1 and np.shape(bias) != (n,)):
         raise EpropError(f"bias: shape {np.shape(bias)}, must be a scalar or [N] with N = {n}")
@@ -172,7 +180,11 @@ def forward(
         )
     v_prev, a_prev, z_prev, y_prev = state.v, state.a, state.z, state.y
     refractory = state.refractory  # steps left
-    inputs = x @ w.w_in.T + bias  # [T, B, N], all time steps at once
+    if w.w_in.ndim == 3:  # each stream its own input weights (a batch of agents)
+        per_stream = np.matmul(x.transpose(1, 0, 2), w.w_in.transpose(0, 2, 1))  # [B, T, N]
+        inputs = per_stream.transpose(1, 0, 2) + bias
+    else:
+        inputs = x @ w.w_in.T + bias  # [T, B, N], all time steps at once
     for t in range(n_t):
         v_t = p.alpha * v_prev + z_prev @ w.w_rec.T + inputs[t] - p.v_th * z_prev
         a_t = p.rho * a_prev + z_prev

@@ -5,6 +5,8 @@
 
 ``signal`` is one number (a TD error) or one per post neuron [..., N_post] (a learning
 signal; with a batch of streams, E is [B, N_post, N_pre] and the streams' updates add up).
+A batch of agents (W [B, N_post, N_pre]) takes one signal per agent [B], each agent
+updating its own W.
 
 The floating-point reference the thermal back-end is compared with.
 """
@@ -16,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from meshes.files import StageError
-from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming
+from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming, Rng
 from snn.traces import ideal_trace
 
 if TYPE_CHECKING:
@@ -62,20 +65,34 @@ class IdealSynapses:
     def trace(self) -> FloatArray:
         return self._trace
 
-    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
-        self.w = self.w + weight_change(self.lr, signal, self._trace)
+    def update(self, signal: float | FloatArray, rng: Rng) -> None:
+        self.w = self.w + weight_change(self.lr, signal, self._trace, agents=self.w.ndim == 3)
         self.energy.updates += 1
 
-    def reset_trace(self) -> None:
-        self._trace = np.zeros_like(self.w)
+    def reset_trace(self, agents: NDArray[np.intp] | None = None) -> None:
+        if agents is None:
+            self._trace = np.zeros_like(self.w)
+        else:  # a batch of agents: the trace is [B, N_post, N_pre] like the weights
+            trace = self._trace.copy()
+            trace[agents] = 0.0
+            self._trace = trace
+
+    def select(self, agents: NDArray[np.intp]) -> None:
+        self.w, self._trace = self.w[agents], self._trace[agents]
 
     def peak_rise_k(self) -> float | None:
         return None
 
 
-def weight_change(lr: float, signal: float | FloatArray, trace: FloatArray) -> FloatArray:
+def weight_change(
+    lr: float, signal: float | FloatArray, trace: FloatArray, *, agents: bool = False
+) -> FloatArray:
     """lr * signal * E: one signal for every synapse, or one per post neuron [..., N_post]
-    against traces [..., N_post, N_pre] (one per stream), the streams' changes summed."""
+    against traces [..., N_post, N_pre] (one per stream), the streams' changes summed; for a
+    batch of ``agents`` one signal per agent [B] against their traces [B, N_post, N_pre]."""
+    if agents:
+        per_agent: FloatArray = lr * np.broadcast_to(signal, trace.shape[:1])[:, None, None] * trace
+        return per_agent
     if np.ndim(signal) == 0:
         out: FloatArray = lr * signal * trace
         return out

@@ -322,6 +322,72 @@ def task_grid(env: gymnasium.Env[Any, Any]) -> tuple[str, ...]:
     return tuple(rows)
 
 
+@dataclass(frozen=True)
+class TransitionTable:
+    """A deterministic grid task as arrays, [n_states, n_actions]: the next state, the reward,
+    whether the step terminates the episode and whether it ends at a goal, and the start
+    state. Steps a whole batch of agents at once (``step``); the same transitions as the
+    Gymnasium environment it was read from (``transition_table``)."""
+
+    next_state: NDArray[np.int64]
+    reward: NDArray[np.float64]
+    terminated: NDArray[np.bool_]
+    goal: NDArray[np.bool_]
+    start: int
+
+    def step(
+        self, states: NDArray[np.int64], actions: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+        """Every agent's move at once: (next states, rewards, terminated, reached a goal)."""
+        return (
+            self.next_state[states, actions],
+            self.reward[states, actions],
+            self.terminated[states, actions],
+            self.goal[states, actions],
+        )
+
+
+def transition_table(env: gymnasium.Env[Any, Any]) -> TransitionTable:
+    """The transitions of a ``MazeEnv`` or of a non-slippery FrozenLake, read from the
+    environment (every free cell and action stepped; FrozenLake's own table ``P``). A wall
+    cell, never entered, stays put."""
+    base = env.unwrapped
+    n_s, n_a = int(base.observation_space.n), int(base.action_space.n)  # type: ignore[attr-defined]
+    nxt = np.tile(np.arange(n_s)[:, None], (1, n_a))
+    reward, term, goal = (
+        np.zeros((n_s, n_a)),
+        np.zeros((n_s, n_a), bool),
+        np.zeros((n_s, n_a), bool),
+    )
+    if isinstance(base, MazeEnv):
+        layout = base.layout
+        for r, row in enumerate(layout.grid):
+            for c, ch in enumerate(row):
+                if ch == "#":
+                    continue
+                for a in range(n_a):
+                    base.cell = (r, c)
+                    state, rew, terminated, _, info = base.step(a)
+                    s = layout.state((r, c))
+                    nxt[s, a], reward[s, a], term[s, a] = state, float(rew), terminated
+                    goal[s, a] = is_success(float(rew), terminated, info)
+        base.cell = layout.start
+        return TransitionTable(nxt, reward, term, goal, layout.state(layout.start))
+    table = getattr(base, "P", None)
+    if table is None:
+        raise MazeError(f"env: {type(base).__name__} has no transition table to batch")
+    for s in range(n_s):
+        for a in range(n_a):
+            outcomes = table[s][a]
+            if len(outcomes) != 1 or outcomes[0][0] != 1.0:
+                raise MazeError("env: a slippery (stochastic) task cannot be batched")
+            _, state, rew, terminated = outcomes[0]
+            nxt[s, a], reward[s, a], term[s, a] = state, float(rew), terminated
+            goal[s, a] = is_success(float(rew), terminated, {})
+    start, _ = env.reset(seed=0)
+    return TransitionTable(nxt, reward, term, goal, int(start))
+
+
 def is_success(reward: float, terminated: bool, info: dict[str, Any]) -> bool:
     """Whether the step ended the episode at a goal (MazeEnv: outcome "goal"; FrozenLake:
     terminated with reward > 0)."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from meshes.files import StageError
 from snn.ideal_synapses import IdealSynapses, _timing, weight_change
-from snn.synapses import BackendKind, BuildContext, FloatArray
+from snn.synapses import BackendKind, BuildContext, FloatArray, Rng
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,7 @@ class QuantisedSettings:
             raise error(f"{where}.stochastic_rounding: must be true or false")
 
 
-def on_grid(
-    w: FloatArray, bits: int, w_scale: float, rng: np.random.Generator | None
-) -> FloatArray:
+def on_grid(w: FloatArray, bits: int, w_scale: float, rng: Rng | None) -> FloatArray:
     """Q(w): the nearest level (``rng`` None) or stochastic rounding between the two levels
     around w (E[Q(w)] = w), clipped to [-w_scale, w_scale]."""
     top = 2**bits - 1
@@ -61,9 +59,9 @@ class QuantisedSynapses(IdealSynapses):
 
     settings: QuantisedSettings = field(default_factory=QuantisedSettings)
 
-    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
+    def update(self, signal: float | FloatArray, rng: Rng) -> None:
         s = self.settings
-        target = self.w + weight_change(s.lr, signal, self._trace)
+        target = self.w + weight_change(s.lr, signal, self._trace, agents=self.w.ndim == 3)
         self.w = on_grid(target, s.bits, s.w_scale, rng if s.stochastic_rounding else None)
         self.energy.updates += 1
 

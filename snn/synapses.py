@@ -16,7 +16,7 @@ never an edit to the learners.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,20 +29,88 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 
 
+class AgentStreams:
+    """One random stream per agent of a batch: a draw of shape [B, ...] takes row b from
+    agent b's own ``numpy.random.Generator``, so an agent draws the same numbers, in the same
+    order, alone or in a batch (a batched run equals the single runs bit for bit). Stands in
+    for a Generator wherever a back-end draws (``random``, ``standard_normal``)."""
+
+    def __init__(self, generators: Sequence[np.random.Generator]) -> None:
+        self.generators = tuple(generators)
+
+    def __len__(self) -> int:
+        return len(self.generators)
+
+    def random(self, size: tuple[int, ...]) -> FloatArray:
+        """Uniform [0, 1) draws of shape ``size`` = [B, ...], row b from stream b."""
+        return self._draw(size, lambda g, shape: g.random(shape))
+
+    def standard_normal(self, size: tuple[int, ...]) -> FloatArray:
+        """Standard normal draws of shape ``size`` = [B, ...], row b from stream b."""
+        return self._draw(size, lambda g, shape: g.standard_normal(shape))
+
+    def subset(self, agents: NDArray[np.intp]) -> AgentStreams:
+        """The streams of agents ``agents`` (indices into this batch), in that order."""
+        return AgentStreams([self.generators[int(b)] for b in agents])
+
+    def _draw(
+        self, size: tuple[int, ...], draw: Callable[[np.random.Generator, tuple[int, ...]], Any]
+    ) -> FloatArray:
+        size = tuple(size)
+        if not size or size[0] != len(self.generators):
+            raise ValueError(f"size {size}: the first axis must be the {len(self)} agents")
+        out = np.empty(size)
+        for b, g in enumerate(self.generators):
+            out[b] = draw(g, size[1:])
+        return out
+
+
+type Rng = np.random.Generator | AgentStreams
+
+
+def agent_sums(x: FloatArray) -> FloatArray:
+    """Per agent, the sum of everything in x [B, ...] -> [B]: each agent's numbers summed
+    contiguously (numpy's pairwise sum), the same whatever B is."""
+    flat = np.ascontiguousarray(x).reshape(len(x), -1)
+    out: FloatArray = flat.sum(-1)
+    return out
+
+
 @dataclass
 class Energy:
-    """Energy ledger [J]: heater and programming energy, and the number of frame updates."""
+    """Energy ledger [J]: heater and programming energy, and the number of frame updates.
+    For a batch of agents the energies are arrays, one per agent."""
 
-    heater_j: float = 0.0
-    programming_j: float = 0.0
+    heater_j: float | FloatArray = 0.0
+    programming_j: float | FloatArray = 0.0
     updates: int = 0
 
-    def per_update_j(self) -> float:
+    def per_update_j(self) -> float | FloatArray:
         return (self.heater_j + self.programming_j) / max(self.updates, 1)
+
+    def agent(self, b: int) -> Energy:
+        """Agent b's ledger (a batch's energies are per agent)."""
+        return Energy(
+            float(np.asarray(self.heater_j)[b]) if np.ndim(self.heater_j) else self.heater_j,
+            float(np.asarray(self.programming_j)[b])
+            if np.ndim(self.programming_j)
+            else self.programming_j,
+            self.updates,
+        )
+
+    def select(self, agents: NDArray[np.intp]) -> None:
+        """Keep agents ``agents`` of a batch's per-agent energies."""
+        if np.ndim(self.heater_j):
+            self.heater_j = np.asarray(self.heater_j)[agents]
+        if np.ndim(self.programming_j):
+            self.programming_j = np.asarray(self.programming_j)[agents]
 
 
 class SynapseBackend(Protocol):
-    """What the learners need from a synapse array [N_post, N_pre]."""
+    """What the learners need from a synapse array [N_post, N_pre], or from a batch of B
+    agents' arrays [B, N_post, N_pre] (built from a [B, N_post, N_pre] ``w_init``, with
+    ``AgentStreams``): then the eligibility has one stream per agent, ``update`` takes one
+    signal per agent [B] and each agent programs its own array."""
 
     energy: Energy
 
@@ -55,14 +123,20 @@ class SynapseBackend(Protocol):
     def trace(self) -> FloatArray:
         """The stored eligibility now (ideal: dimensionless; thermal: dT [K])."""
 
-    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
+    def update(self, signal: float | FloatArray, rng: Rng) -> None:
         """End-of-frame update with the third factor ``signal``: one number, or one per post
-        neuron [..., N_post] matching the leading axes the eligibility was accumulated with."""
+        neuron [..., N_post] matching the leading axes the eligibility was accumulated with;
+        for a batch of agents one per agent [B] with their ``AgentStreams``."""
 
-    def reset_trace(self) -> None: ...
+    def reset_trace(self, agents: NDArray[np.intp] | None = None) -> None:
+        """Zero the stored eligibility (of agents ``agents`` of a batch only)."""
 
-    def peak_rise_k(self) -> float | None:
-        """Hottest cell at the last update [K] (None for a back-end without heat)."""
+    def select(self, agents: NDArray[np.intp]) -> None:
+        """Keep agents ``agents`` of a batch (in that order), dropping the others."""
+
+    def peak_rise_k(self) -> float | FloatArray | None:
+        """Hottest cell at the last update [K] (per agent for a batch; None for a back-end
+        without heat)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +156,7 @@ class BuildContext:
     steps_per_frame: int
     e_ref: float  # eligibility that draws the nominal heater power (gamma / v_th)
     card: ModelCard | None
-    rng: np.random.Generator
+    rng: Rng  # AgentStreams for a batch of agents (w_init [B, N_post, N_pre])
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,24 @@ from devicefit.card import ModelCard
 from devicefit.linearity import KirchhoffMap
 from devicefit.switching import PulseHeating, SwitchingModel, mid_window_fraction
 from meshes.files import StageError
-from snn.synapses import BackendKind, BuildContext, Energy, FloatArray, FrameTiming
-from snn.traces import ThermalKernel, modal_heat, temperature_rise, temperature_rise_rows
+from snn.synapses import (
+    AgentStreams,
+    BackendKind,
+    BuildContext,
+    Energy,
+    FloatArray,
+    FrameTiming,
+    Rng,
+    agent_sums,
+)
+from snn.traces import (
+    ThermalKernel,
+    modal_heat,
+    modal_rise_rows,
+    rows_reached,
+    temperature_rise,
+    temperature_rise_rows,
+)
 from snn.weights import PairArray, init_pairs, program_frame, programming_energy_j, refresh
 
 MAX_VARIABILITY = 100.0
@@ -135,9 +151,10 @@ class ThermalSynapses:
     reset_heating: PulseHeating | None = None
     # neighbours' pulse heat during a SET and a RESET phase (None: none)
     filament_kernels: tuple[ThermalKernel, ThermalKernel] | None = None
-    # the trace kernel averaged over a SET and a RESET pulse (None: pulses short against the
+    # per mode, the share of the stored heat a cell keeps on average under a SET and under a
+    # RESET pulse (``ThermalKernel.pulse_mean_factors``; None: pulses short against the
     # trace, the stored rise itself)
-    phase_kernels: tuple[ThermalKernel, ThermalKernel] | None = None
+    phase_factors: tuple[FloatArray, FloatArray] | None = None
     set_only: bool = False  # SET-only programming with common-mode refresh
     refresh_threshold: float = 0.75
     # the card's linear rise -> true rise map (k(T), c_p(T) at the operating point; None:
@@ -148,64 +165,100 @@ class ThermalSynapses:
     stochastic_rounding: bool = True
     energy: Energy = field(default_factory=Energy)
     # hottest cell read at the last update: every cell for one signal for the whole array,
-    # the pulsed rows' cells for a signal per post neuron
-    last_peak_rise_k: float = 0.0
+    # the pulsed rows' cells for a signal per post neuron (per agent for a batch of agents)
+    last_peak_rise_k: float | FloatArray = 0.0
     # sum of |dG| [S] programmed into cells whose stored rise lies in each RISE_BINS_K bin
+    # ([B, bins] for a batch of agents)
     dg_by_rise_s: FloatArray = field(default_factory=lambda: np.zeros(len(RISE_BINS_K) - 1))
-    _heat: FloatArray = field(init=False)
+    # the stored rise per mode [K, ..., N_post, N_pre] [K] (linear, before ``true_rise``)
+    _modes: FloatArray = field(init=False)
 
     def __post_init__(self) -> None:
-        self._heat = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
+        self._modes = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
+        if self.agents is not None:  # a batch of agents: per-agent ledgers
+            b = self.agents
+            self.energy = Energy(np.zeros(b), np.zeros(b), self.energy.updates)
+            self.dg_by_rise_s = np.zeros((b, len(RISE_BINS_K) - 1))
+            self.last_peak_rise_k = np.zeros(b)
+
+    @property
+    def agents(self) -> int | None:
+        """The number of agents of a batch (arrays [B, N_post, N_pre]); None: one array."""
+        return self.pairs.g_plus.shape[0] if self.pairs.g_plus.ndim == 3 else None
 
     def weights(self) -> FloatArray:
         return self.pairs.weights(self.model, self.w_scale)
 
     def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
+        """Add a frame's heat. The stored rise is kept per mode, which decays as a whole
+        (a_k^n): only the frame's new heat goes through the crosstalk stencil, and only on
+        the rows its heaters reach (``snn.traces.modal_rise_rows``)."""
         scale = self.heater_power_w / self.e_ref
         heat = modal_heat(scale * psi, eps, self.kernel.tau_s, self.dt_s)  # [K, ..., N, N_pre]
-        a = np.exp(-self.dt_s / self.kernel.tau_s).reshape(-1, *([1] * (heat.ndim - 1)))
-        old = self._heat  # [K, N, N_pre] at rest; gains the streams' axes on their first frame
-        old *= a.reshape(-1, *([1] * (old.ndim - 1))) ** len(psi)  # in place: old is ours
-        heat += old.reshape(old.shape[0], *([1] * (heat.ndim - old.ndim)), *old.shape[1:])
-        self._heat = heat
+        decay = np.exp(-self.dt_s / self.kernel.tau_s) ** len(psi)
+        modes = self._modes  # [K, N, N_pre] at rest; gains the streams' axes on their first frame
+        if modes.shape != heat.shape:
+            modes = np.broadcast_to(
+                modes.reshape(modes.shape[0], *([1] * (heat.ndim - modes.ndim)), *modes.shape[1:]),
+                heat.shape,
+            ).copy()
+        modes = np.ascontiguousarray(modes)  # the row view below must not be a copy
+        modes *= decay.reshape(-1, *([1] * (modes.ndim - 1)))  # in place: modes is ours
+        n_post = heat.shape[-2]
+        heated = np.flatnonzero(np.any(psi.reshape(len(psi), -1) != 0, axis=0))
+        rows = rows_reached(heated, n_post, self.kernel)
+        flat = modes.reshape(modes.shape[0], -1, modes.shape[-1])  # a view
+        flat[:, rows] += modal_rise_rows(heat, self.kernel, rows)
+        self._modes = modes
         # heater energy: sum_s sum_ji P_ji^s dt, the outer product summed without forming it
-        self.energy.heater_j += float(scale * self.dt_s * np.sum(psi.sum(-1) * eps.sum(-1)))
+        per_step = psi.sum(-1) * eps.sum(-1)  # [T, ...]
+        if self.agents is None:
+            self.energy.heater_j += float(scale * self.dt_s * np.sum(per_step))
+        else:  # per agent: [T, B] -> [B]
+            self.energy.heater_j += scale * self.dt_s * agent_sums(per_step.T)
 
     def trace(self) -> FloatArray:
-        return self._rise(self.kernel)
+        return self._rise(None)
 
     def _under(
-        self,
-        rise: FloatArray,
-        phases: tuple[ThermalKernel, ThermalKernel] | None,
-        rows: NDArray[np.intp] | None = None,
+        self, rise: FloatArray, rows: NDArray[np.intp] | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        """The stored rise under a SET and under a RESET pulse (``phase_kernels``; None: the
+        """The stored rise under a SET and under a RESET pulse (``phase_factors``; None: the
         stored rise itself); SET-only programming has no RESET phase to read."""
+        phases = self.phase_factors
         if phases is None:
             return rise, rise
         set_rise = self._rise(phases[0], rows)
         return set_rise, set_rise if self.set_only else self._rise(phases[1], rows)
 
-    def _rise(self, kernel: ThermalKernel, rows: NDArray[np.intp] | None = None) -> FloatArray:
-        """The stored trace's rise [K] under ``kernel`` (of post rows ``rows``), through the
-        card's Kirchhoff map when it carries one."""
-        linear = (
-            temperature_rise(self._heat, kernel)
-            if rows is None
-            else temperature_rise_rows(self._heat, kernel, rows)
-        )
+    def _rise(self, weights: FloatArray | None, rows: NDArray[np.intp] | None = None) -> FloatArray:
+        """The stored rise [K], sum_k w_k dT_k (``weights`` None: every w_k = 1), of the flat
+        post rows ``rows`` ([len(rows), N_pre]; None: every cell), through the card's
+        Kirchhoff map when it carries one."""
+        modes = self._modes
+        if rows is not None:
+            modes = modes.reshape(modes.shape[0], -1, modes.shape[-1])[:, rows]
+        linear = modes[0].copy() if weights is None else weights[0] * modes[0]
+        for k in range(1, len(modes)):
+            linear += modes[k] if weights is None else weights[k] * modes[k]
         return linear if self.true_rise is None else self.true_rise.true_rise_k(linear)
 
-    def update(self, signal: float | FloatArray, rng: np.random.Generator) -> None:
+    def update(self, signal: float | FloatArray, rng: Rng) -> None:
         """round(|signal| / signal_unit) pulse pairs (stochastic rounding, capped).
 
         ``signal`` is one number for the whole array (a TD error), or one per post neuron
         [..., N_post] (a learning signal; each row gets its own count, the sign of its
         signal): with traces of several streams [B, N_post, N_pre], the streams program the
-        one shared array in turn, each with its own cells' temperature.
+        one shared array in turn, each with its own cells' temperature. A batch of agents
+        takes one signal per agent [B] with their ``AgentStreams``: each agent pulses its own
+        array.
         """
-        phases = self.phase_kernels
+        if self.agents is not None:
+            self._update_agents(np.broadcast_to(np.asarray(signal, float), (self.agents,)), rng)
+            self.energy.updates += 1
+            return
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng: one array takes a numpy Generator (AgentStreams: a batch)")
         if np.ndim(signal) == 0:
             rise = self.trace()
             self.last_peak_rise_k = float(rise.max())
@@ -214,19 +267,19 @@ class ThermalSynapses:
             )
             if n:  # the rises under the pulses only for a frame that pulses
                 sign = np.full(rise.shape, np.sign(signal))
-                under = self._under(rise, phases)
+                under = self._under(rise)
                 for _ in range(n):
                     self._pulse(rise, sign, rng, under=under)
         else:
-            s = np.broadcast_to(np.asarray(signal, float), self._heat.shape[1:-1])
+            s = np.broadcast_to(np.asarray(signal, float), self._modes.shape[1:-1])
             counts = np.minimum(
                 np.floor(np.abs(s) / self.signal_unit + rng.random(s.shape)), self.max_pulses
             ).reshape(-1, s.shape[-1])  # [streams, N_post]
             # only the rows that get a pulse are read: a few per cent of them in TIMIT
             todo = np.flatnonzero(counts > 0)
-            rise = self._rise(self.kernel, todo)
+            rise = self._rise(None, todo)
             self.last_peak_rise_k = float(rise.max(initial=0.0))
-            under = self._under(rise, phases, todo)
+            under = self._under(rise, todo)
             rows = s.reshape(counts.shape)
             for b, n_row in enumerate(counts):
                 for k in range(int(n_row.max(initial=0))):
@@ -236,21 +289,53 @@ class ThermalSynapses:
                     self._pulse(rise[at], sign, rng, sel, (under[0][at], under[1][at]))
         self.energy.updates += 1
 
+    def _update_agents(self, signal: FloatArray, rng: Rng) -> None:
+        """``update`` for a batch of agents: agent b sends round(|signal_b| / signal_unit)
+        pulse pairs of the sign of signal_b to its whole array; the k-th pulse of the frame
+        goes to the agents with more than k, together."""
+        rise = self.trace()  # [B, N_post, N_pre]
+        n_b = len(rise)
+        self.last_peak_rise_k = rise.reshape(n_b, -1).max(-1)
+        counts = np.minimum(
+            np.floor(np.abs(signal) / self.signal_unit + rng.random((n_b,))), self.max_pulses
+        )
+        pulsing = np.flatnonzero(counts > 0)
+        if not len(pulsing):
+            return
+        n_post = rise.shape[1]
+        rows = (pulsing[:, None] * n_post + np.arange(n_post)).ravel()  # the pulsing arrays
+        set_rise, reset_rise = (
+            x.reshape(len(pulsing), *rise.shape[1:]) for x in self._under(rise[pulsing], rows)
+        )
+        streams = rng if isinstance(rng, AgentStreams) else AgentStreams([rng])
+        for k in range(int(counts.max())):
+            at = np.flatnonzero(counts[pulsing] > k)  # into pulsing
+            agents = pulsing[at]
+            sign = np.sign(signal[agents])[:, None, None] * np.ones(rise.shape[1:])
+            self._pulse(
+                rise[agents],
+                sign,
+                streams.subset(agents),
+                agents,
+                (set_rise[at], reset_rise[at]),
+            )
+
     def _pulse(
         self,
         rise: FloatArray,
         sign: FloatArray,
-        rng: np.random.Generator,
+        rng: Rng,
         rows: NDArray[np.intp] | None = None,
         under: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
         """One pulse pair to every synapse with a non-zero ``sign``, at T_ambient + the rise
         under each pulse (``under``: the SET's and the RESET's; default the stored ``rise``,
         which also bins the change); with ``rows``, ``rise`` and ``sign`` cover only those
-        post rows of the array."""
+        post rows of the array (for a batch of agents: those agents' arrays)."""
         set_rise, reset_rise = (rise, rise) if under is None else under
         pairs = self.pairs if rows is None else self.pairs.rows(rows)
-        self.energy.programming_j += programming_energy_j(
+        batch = self.agents is not None
+        energy = programming_energy_j(
             pairs,
             sign,
             pulse_v=self.pulse_v,
@@ -259,6 +344,12 @@ class ThermalSynapses:
             reset_s=0.0 if self.set_only else self.reset_pulse_s,
             heating=self.heating,
         )
+        if batch:
+            programmed = np.asarray(self.energy.programming_j).copy()
+            programmed[rows] += energy
+            self.energy.programming_j = programmed
+        else:
+            self.energy.programming_j += energy
         moved = program_frame(
             pairs,
             set_rise,
@@ -275,16 +366,23 @@ class ThermalSynapses:
             stochastic_rounding=self.stochastic_rounding,
             heating=self.heating,
             reset_heating=self.reset_heating,
-            neighbour_rise=None if self.filament_kernels is None else self._neighbours(rows),
+            neighbour_rise=None
+            if self.filament_kernels is None
+            else self._neighbours(None if batch else rows),
             reset_rise_k=reset_rise,
             set_only=self.set_only,
         )
         changed = np.abs(moved.g_plus - pairs.g_plus) + np.abs(moved.g_minus - pairs.g_minus)
-        self.dg_by_rise_s += np.bincount(
-            np.digitize(rise.ravel(), RISE_BINS_K[1:-1]),
-            weights=changed.ravel(),
-            minlength=len(RISE_BINS_K) - 1,
-        )
+        n_bins = len(RISE_BINS_K) - 1
+        bins = np.digitize(rise, RISE_BINS_K[1:-1])
+        if batch:  # one histogram per agent: agent a's bins offset by a * n_bins
+            bins = bins + (np.arange(len(bins)) * n_bins)[:, None, None]
+            hist = np.bincount(bins.ravel(), weights=changed.ravel(), minlength=len(rise) * n_bins)
+            self.dg_by_rise_s[rows] += hist.reshape(len(rise), n_bins)
+        else:
+            self.dg_by_rise_s += np.bincount(
+                bins.ravel(), weights=changed.ravel(), minlength=n_bins
+            )
         if self.set_only:  # after the ledger: a refresh is not a heat-gated update
             moved = refresh(moved, self.model, self.bits, self.refresh_threshold)
         self.pairs = moved if rows is None else self.pairs.with_rows(rows, moved)
@@ -308,22 +406,36 @@ class ThermalSynapses:
 
         return rise
 
-    def selectivity(self) -> dict[str, Any] | None:
-        """Where the programmed |dG| went: its share per stored-rise bin, and the share on
-        cells less than 5 K above ambient (None before any change)."""
-        total = float(self.dg_by_rise_s.sum())
+    def selectivity(self, agent: int | None = None) -> dict[str, Any] | None:
+        """Where the programmed |dG| went (agent ``agent``'s, for a batch): its share per
+        stored-rise bin, and the share on cells less than 5 K above ambient (None before any
+        change)."""
+        dg = self.dg_by_rise_s if agent is None else self.dg_by_rise_s[agent]
+        total = float(dg.sum())
         if total <= 0:
             return None
         return {
             "rise_bins_k": [float(b) for b in RISE_BINS_K],
-            "dg_share": (self.dg_by_rise_s / total).tolist(),
-            "share_below_5k": float(self.dg_by_rise_s[0] / total),
+            "dg_share": (dg / total).tolist(),
+            "share_below_5k": float(dg[0] / total),
         }
 
-    def reset_trace(self) -> None:
-        self._heat = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
+    def reset_trace(self, agents: NDArray[np.intp] | None = None) -> None:
+        if agents is None:
+            self._modes = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
+        else:  # a batch of agents: [K, B, N_post, N_pre]
+            modes = self._modes.copy()
+            modes[:, agents] = 0.0
+            self._modes = modes
 
-    def peak_rise_k(self) -> float | None:
+    def select(self, agents: NDArray[np.intp]) -> None:
+        self.pairs = self.pairs.rows(agents)
+        self._modes = np.ascontiguousarray(self._modes[:, agents])
+        self.energy.select(agents)
+        self.dg_by_rise_s = self.dg_by_rise_s[agents]
+        self.last_peak_rise_k = np.asarray(self.last_peak_rise_k)[agents]
+
+    def peak_rise_k(self) -> float | FloatArray | None:
         return self.last_peak_rise_k
 
 
@@ -447,9 +559,9 @@ def _build(settings: ThermalSettings, ctx: BuildContext) -> ThermalSynapses:
         true_rise=lin.kirchhoff
         if (lin := card.thermal.linearity) and lin.apply_correction
         else None,
-        phase_kernels=None
+        phase_factors=None
         if max(set_s, reset_s) < 1e-3 * float(trace_kernel.tau_s.min())
-        else (trace_kernel.pulse_mean(set_s), trace_kernel.pulse_mean(reset_s)),
+        else (trace_kernel.pulse_mean_factors(set_s), trace_kernel.pulse_mean_factors(reset_s)),
     )
 
 

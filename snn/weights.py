@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from devicefit.switching import NO_HEATING, PulseHeating, SwitchingModel
+from snn.synapses import Rng
 
 FloatArray = NDArray[np.float64]
 
@@ -65,9 +66,7 @@ def levels(model: SwitchingModel, bits: int) -> FloatArray:
     return np.linspace(model.g_min_s, model.g_max_s, 2**bits)
 
 
-def quantise(
-    g: FloatArray, model: SwitchingModel, bits: int, rng: np.random.Generator | None = None
-) -> FloatArray:
+def quantise(g: FloatArray, model: SwitchingModel, bits: int, rng: Rng | None = None) -> FloatArray:
     """Nearest allowed level (``rng`` None) or stochastic rounding to one of the two levels
     around g with the probability that keeps E[G] = g; clipped to [G_min, G_max]."""
     step = (model.g_max_s - model.g_min_s) / (2**bits - 1)
@@ -85,9 +84,10 @@ def init_pairs(
     w_scale: float,
     d2d_sigma_ln_rate: float = 0.0,
     stuck_fraction: float = 0.0,
-    rng: np.random.Generator,
+    rng: Rng,
 ) -> PairArray:
-    """Pairs around mid-range whose quantised weights approximate ``w_init`` [N_post, N_pre]."""
+    """Pairs around mid-range whose quantised weights approximate ``w_init`` [N_post, N_pre]
+    (or [B, N_post, N_pre], a batch of agents' arrays with their ``AgentStreams``)."""
     mid = 0.5 * (model.g_min_s + model.g_max_s)
     half_dg = 0.5 * np.clip(w_init / w_scale, -1.0, 1.0) * (model.g_max_s - model.g_min_s)
     shape = w_init.shape
@@ -108,7 +108,7 @@ def program_frame(
     *,
     bits: int,
     t_ambient_k: float,
-    rng: np.random.Generator,
+    rng: Rng,
     pulse_v: float = 1.0,
     pulse_s: float = 1e-7,
     reset_pulse_s: float | None = None,
@@ -206,16 +206,24 @@ def programming_energy_j(
     reset_s: float,
     reset_v: float | None = None,
     heating: PulseHeating = NO_HEATING,
-) -> float:
+) -> float | FloatArray:
     """Joule energy sum V_cell^2 G t_p dissipated in the cells by the pulse pairs sent to
     synapses with a non-zero signal (signal > 0: SET on G+, RESET on G-; signal < 0 the
-    reverse); V_cell is the pulse after the series resistance (``heating``)."""
+    reverse); V_cell is the pulse after the series resistance (``heating``). One number for
+    an array [N_post, N_pre], one per agent [B] for a batch [B, N_post, N_pre]."""
     up, down = signal > 0, signal < 0
     active = up | down
     g_set = np.where(up, pairs.g_plus, pairs.g_minus)
     g_reset = np.where(up, pairs.g_minus, pairs.g_plus)
     v_reset = pulse_v if reset_v is None else reset_v
-    return float(
-        set_s * np.sum(np.where(active, heating.power_w(g_set, pulse_v), 0.0))
-        + reset_s * np.sum(np.where(active, heating.power_w(g_reset, v_reset), 0.0))
+    total = set_s * _cell_sums(np.where(active, heating.power_w(g_set, pulse_v), 0.0)) + (
+        reset_s * _cell_sums(np.where(active, heating.power_w(g_reset, v_reset), 0.0))
     )
+    return float(total) if np.ndim(total) == 0 else total
+
+
+def _cell_sums(x: FloatArray) -> FloatArray:
+    """The sum over each array's cells (the last two axes), contiguously."""
+    flat = np.ascontiguousarray(x).reshape(*np.shape(x)[:-2], -1)
+    out: FloatArray = flat.sum(-1)
+    return out

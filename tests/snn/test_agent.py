@@ -158,33 +158,39 @@ def test_signed_eligibility_is_the_policy_gradient_factor_of_every_population() 
     """psi_j (1[a = k(j)] - pi_k(j)): the chosen population's psi (1 - pi_a), every other
     population's -psi pi_k; the non-negative default keeps the chosen part at psi alone. The
     same random stream gives the same action in both."""
-    from snn.agent import _make_agent, action_probabilities
+    from snn.agent import _make_batch, action_probabilities
     from snn.eprop import Weights, forward
 
     cfg = AgentConfig(episodes=1, seed=4, w_init=0.5)
-    signed, plain = _make_agent(replace(cfg, eligibility="signed"), None), _make_agent(cfg, None)
-    x, _ = plain.encode(3)
-    signed.encode(3)  # keep the streams in step
-    a_plain, psi_plain, eps_plain = plain.act(x)
-    a_signed, psi_signed, eps_signed = signed.act(x)
-    assert a_plain == a_signed
+    signed, plain = (
+        _make_batch([replace(cfg, eligibility="signed")], None),
+        _make_batch([cfg], None),
+    )
+    state = np.array([3])
+    x, _ = plain.encode(np.arange(1), state)
+    signed.encode(np.arange(1), state)  # keep the streams in step
+    a_plain, psi_plain, eps_plain, _ = plain.act(x)
+    a_signed, psi_signed, eps_signed, _ = signed.act(x)
+    assert a_plain[0] == a_signed[0]
     np.testing.assert_array_equal(eps_plain, eps_signed)
-    w = plain.backend.weights()
+    w = plain.backend.weights()[0]
     n = w.shape[0]
-    traj = forward(Weights(w, np.zeros((n, n)), np.zeros((1, n))), x, plain.params, cfg.bias)
+    traj = forward(
+        Weights(w, np.zeros((n, n)), np.zeros((1, n))), x.transpose(1, 0, 2), plain.params, cfg.bias
+    )
     pi = action_probabilities(traj.z[:, 0].sum(0), cfg)
     psi = traj.psi[:, 0]
-    chosen = plain.population == a_plain
-    assert np.abs(psi).sum() > 0 and 0 < pi[a_plain] < 1
-    np.testing.assert_array_equal(psi_plain, psi * chosen)
-    np.testing.assert_allclose(psi_signed, psi * (chosen - pi[plain.population]), rtol=1e-12)
-    assert np.all(psi_signed[:, ~chosen] <= 0) and np.all(psi_signed[:, chosen] >= 0)
+    chosen = plain.population == a_plain[0]
+    assert np.abs(psi).sum() > 0 and 0 < pi[a_plain[0]] < 1
+    np.testing.assert_array_equal(psi_plain[:, 0], psi * chosen)
+    np.testing.assert_allclose(psi_signed[:, 0], psi * (chosen - pi[plain.population]), rtol=1e-12)
+    assert np.all(psi_signed[:, 0, ~chosen] <= 0) and np.all(psi_signed[:, 0, chosen] >= 0)
 
 
 def test_without_crosstalk_a_hot_cell_heats_only_itself(default_card: Path) -> None:
     """ThermalSettings(crosstalk=False): the trace kernel keeps the card's self term only
     and the pulses heat no neighbour."""
-    from snn.agent import _make_agent
+    from snn.agent import _make_batch
     from snn.thermal_synapses import ThermalSettings, ThermalSynapses
 
     card = read_card(default_card)
@@ -193,14 +199,14 @@ def test_without_crosstalk_a_hot_cell_heats_only_itself(default_card: Path) -> N
         cfg = AgentConfig(
             backend="thermal", episodes=1, synapses=ThermalSettings(crosstalk=crosstalk)
         )
-        backend = _make_agent(cfg, card).backend
+        backend = _make_batch([cfg], card).backend
         assert isinstance(backend, ThermalSynapses)
-        psi = np.zeros((20, backend.pairs.g_plus.shape[0]))
-        eps = np.zeros((20, backend.pairs.g_plus.shape[1]))
-        psi[:, 5], eps[:, 40] = 0.3, 1.0  # one hot cell (5, 40)
+        psi = np.zeros((20, 1, backend.pairs.g_plus.shape[1]))
+        eps = np.zeros((20, 1, backend.pairs.g_plus.shape[2]))
+        psi[:, 0, 5], eps[:, 0, 40] = 0.3, 1.0  # one hot cell (5, 40)
         backend.accumulate(psi, eps)
         runs.append(backend)
-    with_x, without = (b.trace() for b in runs)
+    with_x, without = (b.trace()[0] for b in runs)
     assert with_x[5, 40] == pytest.approx(without[5, 40], rel=1e-12) and with_x[5, 40] > 10
     assert with_x[4, 40] > 0.03 * with_x[5, 40]  # the nearest neighbour (8 % in one frame)
     assert np.count_nonzero(without) == 1
