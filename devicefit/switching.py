@@ -127,7 +127,7 @@ class ArrheniusModel:
     gamma_reset_ev_per_v: float = 0.3
 
     def drift_rate_per_s(
-        self, t_eff_k: FloatArray, v_cell: FloatArray, set_polarity: NDArray[np.bool_]
+        self, t_eff_k: FloatArray, v_cell: FloatArray, set_polarity: NDArray[np.bool_] | bool
     ) -> FloatArray:
         """r(T_eff, V_cell): SET or RESET parameters by ``set_polarity``."""
         return _drift_rate(
@@ -139,7 +139,7 @@ class ArrheniusModel:
         )
 
     def relaxation(
-        self, t_eff: FloatArray, v_cell: FloatArray, pol: NDArray[np.bool_]
+        self, t_eff: FloatArray, v_cell: FloatArray, pol: NDArray[np.bool_] | bool
     ) -> tuple[FloatArray, FloatArray]:
         """(total rate k, equilibrium x_eq) of dx/dt = -k (x - x_eq)."""
         r = self.drift_rate_per_s(t_eff, v_cell, pol)
@@ -168,7 +168,9 @@ class ArrheniusModel:
             temperature_k, g0_s, set_polarity, pulse_v, pulse_s, rate_factor
         )
         window = self.g_max_s - self.g_min_s
-        polarity: NDArray[np.bool_] = pol.astype(bool)
+        polarity: NDArray[np.bool_] | bool = pol.astype(bool)
+        if pol.size and (pol.all() or not pol.any()):  # one polarity: scalar parameters
+            polarity = bool(pol.flat[0])
 
         def rates(g: FloatArray) -> tuple[FloatArray, FloatArray]:
             return self.relaxation(*heating.conditions(t, g, v), polarity)
@@ -193,7 +195,8 @@ class ArrheniusModel:
         big = change > RATE_CHANGE
         if big.any():
             n = np.minimum(substeps, np.ceil(change[big] / STEP_CHANGE))  # per cell
-            t, v, polarity, m, h = t[big], v[big], polarity[big], m[big], tp[big] / n
+            t, v, m, h = t[big], v[big], m[big], tp[big] / n
+            polarity = polarity if isinstance(polarity, bool) else polarity[big]
             g = g0[big]
             for i in range(int(n.max())):
                 half = relax(g, *rates(g), h) / 2
@@ -219,7 +222,7 @@ class DissolutionModel(ArrheniusModel):
     tcr_read_per_k: float = 1e-3  # representative, NOT from a measurement (DEFAULT_SOURCES)
 
     def relaxation(
-        self, t_eff: FloatArray, v_cell: FloatArray, pol: NDArray[np.bool_]
+        self, t_eff: FloatArray, v_cell: FloatArray, pol: NDArray[np.bool_] | bool
     ) -> tuple[FloatArray, FloatArray]:
         drift = self.drift_rate_per_s(t_eff, v_cell, pol)
         diss = np.exp(self.ln_nu0_diss - self.ea_diss_ev / (K_B_EV * t_eff))

@@ -335,19 +335,19 @@ def _figures(out: Path, spec: DeviceSpec, settings: dict[str, Any]) -> dict[str,
 
 
 def _learning_figures(card: Any, table: dict[str, Any]) -> dict[str, Any]:
-    """The maze on the design's card, one run per seed: the share that reached the criterion,
-    the median episodes to it (a run that never reached it counts as the episode budget:
-    ``snn.agent.censored_episodes``: the median is a lower bound of the true one), the mean
-    final success rate and energy per synapse update."""
+    """The maze on the design's card, one run per seed (the seeds batched): the share that
+    reached the criterion, the median episodes to it (a run that never reached it counts as
+    the episode budget: ``snn.agent.censored_episodes``: the median is a lower bound of the
+    true one), the mean final success rate and energy per synapse update."""
     import dataclasses
 
     import numpy as np
 
-    from snn.agent import agent_config_from_dict, censored_episodes, run_agent
+    from snn.agent import agent_config_from_dict, censored_episodes, run_agents
 
     settings = {k: v for k, v in table.items() if k != "seeds"}
     base = agent_config_from_dict(settings)
-    runs = [run_agent(dataclasses.replace(base, seed=seed), card) for seed in table["seeds"]]
+    runs = run_agents([dataclasses.replace(base, seed=seed) for seed in table["seeds"]], card)
     reached = [r.episodes_to_criterion for r in runs]
     censored = censored_episodes(reached, base.episodes)
     energy = [r.energy_per_synapse_update_j for r in runs if r.energy_per_synapse_update_j]

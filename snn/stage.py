@@ -37,6 +37,7 @@ from snn.agent import (
     censored_episodes,
     config_to_json,
     run_agent,
+    run_agents,
 )
 from snn.parallel import map_runs
 from snn.sweep_stats import point_summary, trend_test, u_shape_test
@@ -59,12 +60,15 @@ class SweepConfig:
     access_resistances_ohm: tuple[float, ...] = ()
     workers: int = 0  # 0 = one per core (a Dask LocalCluster; 1: in this process)
     scheduler: str = ""  # a Dask scheduler's address (tcp://HOST:PORT) instead of a LocalCluster
+    # the seeds of a point run as batches of up to this many agents (``snn.agent.run_agents``,
+    # bit for bit the single runs); each batch is one task, cached when it is back
+    batch: int = 20
 
     def validate(self) -> None:
         """Errors name the field (``seeds``, ``ratios``, ...), before anything is written."""
         if not isinstance(self.enabled, bool):
             raise AgentError(f"enabled: expected true or false, got {self.enabled!r}")
-        for name, least in (("seeds", 1), ("workers", 0)):
+        for name, least in (("seeds", 1), ("workers", 0), ("batch", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise AgentError(f"{name}: expected an integer >= {least}, got {value!r}")
@@ -244,11 +248,21 @@ def _summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _one(job: tuple[AgentConfig, ModelCard | None]) -> dict[str, Any]:
-    """Worker: one run's summary (the caller caches it: a worker of a remote scheduler need
-    not see the output directory)."""
-    cfg, card = job
-    return _summary(run_agent(cfg, card))
+def _batch(job: tuple[list[AgentConfig], ModelCard | None]) -> list[dict[str, Any]]:
+    """Worker: the summaries of one batch of agents (configurations that differ only in
+    seed; the caller caches them: a worker of a remote scheduler need not see the output
+    directory)."""
+    cfgs, card = job
+    return [_summary(r) for r in run_agents(cfgs, card)]
+
+
+def batches(cfgs: list[AgentConfig], size: int) -> list[list[AgentConfig]]:
+    """The configurations grouped by everything but the seed (in first-seen order), each
+    group cut into batches of at most ``size`` agents."""
+    groups: dict[str, list[AgentConfig]] = {}
+    for cfg in cfgs:
+        groups.setdefault(sha256_json(config_to_json(replace(cfg, seed=0))), []).append(cfg)
+    return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
 
 
 def sweep_jobs(base: AgentConfig, sweep: SweepConfig) -> list[tuple[str, float, AgentConfig]]:
@@ -301,7 +315,9 @@ def run_sweep(
     with directory_lock(out, AgentError):
         cache = out / ".sweep-runs"
         cache.mkdir(parents=True, exist_ok=True)
-        results = _run_all(jobs, card, cache, sweep.workers, sweep.scheduler or None, progress)
+        results = _run_all(
+            jobs, card, cache, sweep.workers, sweep.scheduler or None, progress, sweep.batch
+        )
         _write_sweep(out, base, sweep, jobs, results, card, card_path, inputs, plots)
     return out
 
@@ -340,8 +356,10 @@ def _run_all(
     workers: int,
     scheduler: str | None,
     progress: bool,
+    batch: int = 20,
 ) -> dict[str, dict[str, Any]]:
-    """Every run's summary by key: from the cache, or computed (in worker processes)."""
+    """Every run's summary by key: from the cache, or computed (in worker processes, a batch
+    of seeds per task)."""
     results: dict[str, dict[str, Any]] = {}
     todo: dict[str, AgentConfig] = {}
     for _, _, cfg in jobs:
@@ -352,13 +370,21 @@ def _run_all(
             results[key] = cached
         else:
             todo[key] = cfg
-    tasks = [(cfg, card) for cfg in todo.values()]
+    groups = batches(list(todo.values()), batch)
+    keys = {id(cfg): key for key, cfg in todo.items()}
     runs = map_runs(
-        _one, tasks, workers=workers, scheduler=scheduler, progress=progress, desc="sweep"
+        _batch,
+        [(g, card) for g in groups],
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        desc=f"sweep ({len(todo)} runs in batches)",
     )
-    for key, summary in zip(todo, runs, strict=True):
-        write_json_atomic(cache / f"{key}.json", summary)  # cached as soon as it is back
-        results[key] = summary
+    for group, summaries in zip(groups, runs, strict=True):
+        for cfg, summary in zip(group, summaries, strict=True):
+            key = keys[id(cfg)]
+            write_json_atomic(cache / f"{key}.json", summary)  # cached as soon as it is back
+            results[key] = summary
     return results
 
 

@@ -312,12 +312,15 @@ class ThermalSynapses:
             at = np.flatnonzero(counts[pulsing] > k)  # into pulsing
             agents = pulsing[at]
             sign = np.sign(signal[agents])[:, None, None] * np.ones(rise.shape[1:])
+            every = len(agents) == n_b  # every agent pulses: no subset to cut out and put back
             self._pulse(
-                rise[agents],
+                rise if every else rise[agents],
                 sign,
-                streams.subset(agents),
-                agents,
-                (set_rise[at], reset_rise[at]),
+                streams if every else streams.subset(agents),
+                None if every else agents,
+                (set_rise, reset_rise)
+                if len(at) == len(pulsing)
+                else (set_rise[at], reset_rise[at]),
             )
 
     def _pulse(
@@ -346,7 +349,10 @@ class ThermalSynapses:
         )
         if batch:
             programmed = np.asarray(self.energy.programming_j).copy()
-            programmed[rows] += energy
+            if rows is None:
+                programmed += energy
+            else:
+                programmed[rows] += energy
             self.energy.programming_j = programmed
         else:
             self.energy.programming_j += energy
@@ -378,7 +384,10 @@ class ThermalSynapses:
         if batch:  # one histogram per agent: agent a's bins offset by a * n_bins
             bins = bins + (np.arange(len(bins)) * n_bins)[:, None, None]
             hist = np.bincount(bins.ravel(), weights=changed.ravel(), minlength=len(rise) * n_bins)
-            self.dg_by_rise_s[rows] += hist.reshape(len(rise), n_bins)
+            if rows is None:
+                self.dg_by_rise_s += hist.reshape(len(rise), n_bins)
+            else:
+                self.dg_by_rise_s[rows] += hist.reshape(len(rise), n_bins)
         else:
             self.dg_by_rise_s += np.bincount(
                 bins.ravel(), weights=changed.ravel(), minlength=n_bins

@@ -15,8 +15,9 @@ tables of --config when given. Writes OUT/sweep.json and OUT/sweep.png: per poin
 fraction that reached the criterion, the median episodes to criterion with a bootstrap 95 %
 CI (runs that never reach it count as the episode budget and are marked), the Kaplan-Meier
 median, and the claims (the decay optimum against both ends, the variability trend). Runs go
-to a Dask LocalCluster (--workers processes) or to --scheduler; each is cached under
-OUT/.sweep-runs/, so an interrupted sweep resumes.
+to a Dask LocalCluster (--workers processes) or to --scheduler, the seeds of a point as
+batches of up to --batch agents simulated together (the same runs, bit for bit, faster);
+each run is cached under OUT/.sweep-runs/, so an interrupted sweep resumes.
 """
 
 
@@ -42,6 +43,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler", default=None, help="a Dask scheduler address (tcp://HOST:PORT) to run on"
     )
+    parser.add_argument(
+        "--batch", type=int, default=None, help="agents simulated together (default 20)"
+    )
     parser.add_argument("--config", help="run configuration TOML whose [maze] table is used")
     parser.add_argument("--out", "-o", required=True, help="output directory")
 
@@ -66,6 +70,7 @@ def handle(args: argparse.Namespace) -> int:
         if args.access_resistances
         else None,
         "workers": args.workers,
+        "batch": args.batch,
     }
     sweep = replace(sweep, **{k: v for k, v in overrides.items() if v is not None})
     sweep.validate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from neohebb.cli import main
@@ -66,23 +65,22 @@ def test_run_with_config_and_bad_config(tmp_path: Path, capsys: pytest.CaptureFi
     assert result["energy_per_synapse_update_j"] > 0
     assert not (out / "sweep").exists()
     assert "maze (maze, thermal synapses" in capsys.readouterr().out
-    # learned on the coarse device's own card: over seeds 0 (the pipeline's run), 1 and 2,
-    # the last 50 episodes succeed far more often than the first 50 in at least one seed.
-    # Single RL runs are chaotic, and under the electro-thermal model (issue 12) the default
-    # programming learns in some seeds only (docs/learning.md section 4): before it, the
-    # mean gain over the three seeds exceeded 0.25; now one seed gains 0.48 and two lose.
-    from dataclasses import replace
-
+    # learned on the coarse device's own card: one of seeds 0 (the pipeline's run) to 4 reaches
+    # the criterion (18 of 20 episodes at the cheese; a random policy succeeds in 5 % of
+    # episodes, so by chance with a probability below 1e-18). Single RL runs are chaotic, and
+    # under the electro-thermal model the default programming learns in about half of the
+    # seeds (docs/learning.md section 4; on this coarse card seeds 4, 6, 7 and 8 of 0..8 reach
+    # it, 4 and 7 within 31 episodes). The extra seeds run as one batch of 100 episodes.
     from devicefit.card import read_card
-    from snn.agent import AgentConfig, run_agent
+    from snn.agent import AgentConfig, run_agents
 
     card = read_card(out / "model_card.json")
-    base = AgentConfig(task="maze", backend="thermal", episodes=200)
-    runs = [np.asarray(result["success"], float)] + [
-        np.asarray(run_agent(replace(base, seed=s), card).success, float) for s in (1, 2)
-    ]
-    gains = [r[-50:].mean() - r[:50].mean() for r in runs]
-    assert max(gains) > 0.25, gains
+    runs = run_agents(
+        [AgentConfig(task="maze", backend="thermal", episodes=100, seed=s) for s in range(1, 5)],
+        card,
+    )
+    reached = [result["episodes_to_criterion"]] + [r.episodes_to_criterion for r in runs]
+    assert any(e is not None for e in reached), reached
     cfg.write_text('device_spec = "default"\n[mesh]\nrefin = 2\n')
     assert main(["run", str(cfg)]) == 2
     assert "mesh.refin" in capsys.readouterr().err

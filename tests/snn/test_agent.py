@@ -17,6 +17,7 @@ from snn.agent import (
     agent_config_from_dict,
     episodes_to_criterion,
     run_agent,
+    run_agents,
     td_error,
 )
 
@@ -51,10 +52,10 @@ def test_agent_learns_the_task(
     1e-18, and a median of 0.15 over 50 episodes in 3 of 5 runs below 1e-6. Single RL runs
     are chaotic in the seed; docs/learning.md gives the distribution over seeds."""
     card = read_card(default_card) if backend == "thermal" else None
-    results = [
-        run_agent(AgentConfig(task=task, backend=backend, seed=s, episodes=budget), card)
-        for s in range(seeds)
-    ]
+    results = run_agents(
+        [AgentConfig(task=task, backend=backend, seed=s, episodes=budget) for s in range(seeds)],
+        card,
+    )
     reached = [r.episodes_to_criterion for r in results]
     final = [float(np.mean(r.success[-50:])) for r in results]
     if backend == "ideal":
