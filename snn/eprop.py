@@ -217,7 +217,7 @@ def rest_state(n_b: int, n: int, n_out: int) -> NetworkState:
     return NetworkState(zeros, zeros, zeros, np.zeros((n_b, n_out)), np.zeros((n_b, n), np.int64))
 
 
-def pseudo_derivative(v: FloatArray, threshold: FloatArray, p: NeuronParams) -> FloatArray:
+def pseudo_derivative(v: FloatArray, threshold: FloatArray | float, p: NeuronParams) -> FloatArray:
     """psi = (gamma / v_th) max(0, 1 - |(v - A) / v_th|)  (Bellec et al. 2020, Methods)."""
     out: FloatArray = p.gamma / p.v_th * np.maximum(0.0, 1.0 - np.abs((v - threshold) / p.v_th))
     return out
