@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -188,6 +189,14 @@ def forward(
     # terms that are exactly zero are skipped (a feed-forward layer, no readout, LIF, no
     # refractory period): the same numbers, a third of the work for the maze's agent
     recurrent, readout, adaptive = bool(np.any(w.w_rec)), bool(np.any(w.w_out)), bool(beta.any())
+    if not (recurrent or readout or adaptive or p.n_refractory):
+        # a feed-forward LIF layer: the same steps compiled (the maze agent's every frame)
+        v_prev, a_prev, z_prev, y_prev = _lif_layer(
+            np.ascontiguousarray(inputs), v_prev, a_prev, z_prev, y_prev, p.alpha, p.rho,
+            p.v_th, p.gamma, p.kappa, v, a, z, psi, y,
+        )  # fmt: skip
+        final = NetworkState(v_prev, a_prev, z_prev, y_prev, refractory)
+        return Trajectory(x, v, a, z, psi, y, p, final)
     for t in range(n_t):
         if recurrent:
             v_t = p.alpha * v_prev + z_prev @ w.w_rec.T + inputs[t] - p.v_th * z_prev
@@ -209,6 +218,47 @@ def forward(
         v_prev, a_prev, z_prev = v_t, a_t, z_t
     final = NetworkState(v_prev, a_prev, z_prev, y_prev, refractory)
     return Trajectory(x, v, a, z, psi, y, p, final)
+
+
+@numba.njit(cache=True)
+def _lif_layer(
+    inputs: FloatArray,
+    v0: FloatArray,
+    a0: FloatArray,
+    z0: FloatArray,
+    y0: FloatArray,
+    alpha: float,
+    rho: float,
+    v_th: float,
+    gamma: float,
+    kappa: float,
+    v: FloatArray,
+    a: FloatArray,
+    z: FloatArray,
+    psi: FloatArray,
+    y: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``forward``'s steps for LIF neurons without recurrence, readout or refractory period,
+    element by element in the same operation order (so the same numbers): v = alpha v +
+    input - v_th z, a = rho a + z, z = H(v - v_th), psi = (gamma / v_th) max(0, 1 - |(v -
+    v_th) / v_th|), y = kappa y. Fills v, a, z, psi, y [T, B, N]; returns the last state."""
+    n_t, n_b, n = inputs.shape
+    v_prev, a_prev, z_prev, y_prev = v0.copy(), a0.copy(), z0.copy(), y0.copy()
+    scale = gamma / v_th
+    for t in range(n_t):
+        for b in range(n_b):
+            for j in range(n):
+                v_t = alpha * v_prev[b, j] + inputs[t, b, j] - v_th * z_prev[b, j]
+                a_t = rho * a_prev[b, j] + z_prev[b, j]
+                z_t = 1.0 if v_t > v_th else 0.0
+                v[t, b, j], a[t, b, j], z[t, b, j] = v_t, a_t, z_t
+                psi[t, b, j] = scale * max(0.0, 1.0 - abs((v_t - v_th) / v_th))
+                v_prev[b, j], a_prev[b, j], z_prev[b, j] = v_t, a_t, z_t
+        for b in range(y_prev.shape[0]):
+            for k in range(y_prev.shape[1]):
+                y_prev[b, k] = kappa * y_prev[b, k]
+                y[t, b, k] = y_prev[b, k]
+    return v_prev, a_prev, z_prev, y_prev
 
 
 def rest_state(n_b: int, n: int, n_out: int) -> NetworkState:

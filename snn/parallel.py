@@ -65,6 +65,7 @@ def map_runs(
     scheduler: str | None = None,
     progress: bool = True,
     desc: str = "runs",
+    unit: str = "run",
 ) -> Iterator[Any]:
     """fn(task) for every task, yielded in the order of ``tasks`` (each as soon as it and
     those before it are done); on Dask (``dask_client``) unless one local worker suffices."""
@@ -72,7 +73,7 @@ def map_runs(
     if progress and tasks:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(tasks), desc=desc, unit="run")
+        bar = tqdm(total=len(tasks), desc=desc, unit=unit)
     try:
         if scheduler is None and worker_count(workers, len(tasks)) == 1:
             for task in tasks:

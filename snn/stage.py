@@ -378,7 +378,8 @@ def _run_all(
         workers=workers,
         scheduler=scheduler,
         progress=progress,
-        desc=f"sweep ({len(todo)} runs in batches)",
+        desc=f"sweep ({len(todo)} runs in {len(groups)} batches)",
+        unit="batch",
     )
     for group, summaries in zip(groups, runs, strict=True):
         for cfg, summary in zip(group, summaries, strict=True):
