@@ -10,12 +10,13 @@ STUDY_DIR ?= results/study-demo
 ENV_STUDY_DIR ?= results/study-environment
 PROG_SWEEP_DIR ?= results/sweep-programming
 RULE_COST_DIR ?= results/sweep-rule-costs
+CLAIMS_DIR ?= results/sweep-claims
 CARD ?= $(DEMO_DIR)/model_card.json
 TIMIT_CORPUS ?= data/timit-synth
 FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming sweep-rule-costs
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming sweep-rule-costs sweep-claims
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
@@ -27,6 +28,8 @@ help:
 	@echo "make sweep-programming  the maze on CARD (default: the demo's card) over SET pulse"
 	@echo "                   voltages and access resistances, SET-only and SET/RESET pairs:"
 	@echo "                   where |dG| lands (about 15 min) -> $(PROG_SWEEP_DIR)"
+	@echo "make sweep-claims  20 seeds per point on CARD: the decay and variability sweeps of the"
+	@echo "                 thermal back-end and the decay sweep of the ideal one (docs/learning.md)"
 	@echo "make sweep-rule-costs  20 seeds each: ideal with the non-negative vs the signed"
 	@echo "                   eligibility, thermal on CARD with vs without crosstalk; compares"
 	@echo "                   them (about 25 min on 2 cores) -> $(RULE_COST_DIR)"
@@ -62,6 +65,14 @@ sweep-programming: $(STAMP)
 	sed 's/^programming = "set_only".*/programming = "pair"/' neohebb/programming_sweep.toml > $(PROG_SWEEP_DIR)/pair.toml
 	$(VENV)/bin/neohebb sweep --card $(CARD) --config $(PROG_SWEEP_DIR)/pair.toml --out $(PROG_SWEEP_DIR)/pair
 
+sweep-claims: $(STAMP)
+	@test -f $(CARD) || { echo "no model card at $(CARD): run make demo first, or pass CARD=..."; exit 2; }
+	mkdir -p $(CLAIMS_DIR)/thermal/.sweep-runs
+	@# the demo's runs at the same points are among these: reuse them
+	test ! -d $(DEMO_DIR)/sweep/.sweep-runs || cp -n $(DEMO_DIR)/sweep/.sweep-runs/*.json $(CLAIMS_DIR)/thermal/.sweep-runs/ 2>/dev/null || true
+	$(VENV)/bin/neohebb sweep --card $(CARD) --config neohebb/claims_thermal.toml --out $(CLAIMS_DIR)/thermal
+	$(VENV)/bin/neohebb sweep --trace ideal --config neohebb/claims_ideal.toml --out $(CLAIMS_DIR)/ideal
+
 sweep-rule-costs: $(STAMP)
 	@test -f $(CARD) || { echo "no model card at $(CARD): run make demo first, or pass CARD=..."; exit 2; }
 	mkdir -p $(RULE_COST_DIR)
@@ -96,6 +107,9 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_thermal.py --heaters 1
 	$(PY) tests/benchmarks/bench_compact.py
 	$(PY) tests/benchmarks/bench_eprop.py
+	@if [ -f $(DEMO_DIR)/model_card.json ]; then \
+		$(PY) tests/benchmarks/bench_batch.py $(DEMO_DIR)/model_card.json --agents 20 --episodes 40; \
+	else echo "bench_batch.py skipped: it needs the demo's card (make demo)"; fi
 	$(PY) tests/benchmarks/bench_timit.py --corpus tests/data/timit_fixture
 	$(PY) tests/benchmarks/bench_study.py
 

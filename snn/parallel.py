@@ -5,7 +5,8 @@ bit sweep, ``neohebb study``): a ``LocalCluster`` of single-threaded worker proc
 core, at most one per task), or the scheduler given by address (``tcp://HOST:PORT``) for a
 cluster. One local worker and no scheduler runs the tasks in this process. Each worker's BLAS,
 OpenMP and numba use one thread, since the workers already fill the cores (two workers each
-running a multi-threaded BLAS on small products ran the TIMIT bit sweep 3x slower). The
+running a multi-threaded BLAS on small products ran the TIMIT bit sweep 3x slower), and
+glibc's malloc keeps freed memory for reuse (``WORKER_MALLOC``). The
 cluster is closed when the caller is interrupted, so a Ctrl-C leaves no worker behind.
 """
 
@@ -23,6 +24,14 @@ ONE_THREAD = {
     "MKL_NUM_THREADS": "1",
     "NUMBA_NUM_THREADS": "1",
 }
+# glibc keeps freed memory instead of handing it back to the kernel. Dask's nannies set
+# MALLOC_TRIM_THRESHOLD_ = 64 KiB, which also fixes the mmap threshold at 128 KiB: every
+# temporary array of a batch of agents ([3, 32, 256] floats is 192 KiB) was then a fresh mmap
+# whose pages faulted in, and a batched thermal run spent 45 % of its time in the kernel
+# (docs/benchmarks.md). Arrays up to 16 MiB now come from the heap, which is trimmed above
+# 256 MiB.
+WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "268435456"}
+WORKER_ENV = {**ONE_THREAD, **WORKER_MALLOC}
 
 
 def worker_count(workers: int, n_tasks: int) -> int:
@@ -41,14 +50,18 @@ def dask_client(scheduler: str | None, workers: int, n_tasks: int) -> Iterator[A
     logging.getLogger("distributed").setLevel(quiet)
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=worker_count(workers, n_tasks),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: runs may go side by side
-            silence_logs=quiet,
-            env=ONE_THREAD,
-        )
+        import dask
+
+        # set before each worker process starts (glibc reads its MALLOC_ variables at start)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV}):
+            cluster = LocalCluster(
+                n_workers=worker_count(workers, n_tasks),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: runs may go side by side
+                silence_logs=quiet,
+                env=WORKER_ENV,
+            )
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             yield client
