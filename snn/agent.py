@@ -367,9 +367,10 @@ def run_agents(
     """Train one agent per configuration, as one batched simulation; the configurations may
     differ only in ``seed``. Each result equals ``run_agent`` of its configuration bit for
     bit (a batch is a speed-up, never a different experiment)."""
+    cfgs = list(cfgs)
     if not cfgs:
         return []
-    batch = _make_batch(list(cfgs), card)
+    batch = _make_batch(cfgs, card)
     cfg, n_b = batch.cfg, len(cfgs)
     records = [_Record() for _ in range(n_b)]
     results: list[RunResult | None] = [None] * n_b
@@ -444,10 +445,16 @@ def _dot_rows(a: FloatArray, b: FloatArray) -> FloatArray:
 
 def _make_batch(cfgs: list[AgentConfig], card: ModelCard | None) -> _Batch:
     cfg = cfgs[0]
+    if not isinstance(cfg, AgentConfig):
+        raise AgentError(f"run_agents: expected AgentConfig, got {type(cfg).__name__}")
+    shared = config_to_json(replace(cfg, seed=0))  # None settings resolved to the defaults
     for other in cfgs:
+        if not isinstance(other, AgentConfig):
+            raise AgentError(f"run_agents: expected AgentConfig, got {type(other).__name__}")
         other.validate()
-        if replace(other, seed=cfg.seed) != cfg:
-            differ = [f.name for f in fields(cfg) if getattr(other, f.name) != getattr(cfg, f.name)]
+        theirs = config_to_json(replace(other, seed=0))
+        if theirs != shared:
+            differ = [k for k in shared if theirs[k] != shared[k]]
             raise AgentError(
                 f"{', '.join(n for n in differ if n != 'seed')}: the agents of a batch may "
                 "differ only in seed"
@@ -520,7 +527,7 @@ def _result(batch: _Batch, j: int, rec: _Record) -> RunResult:
         frame_s=batch.timing.frame_s,
         trace_tau_s=batch.timing.trace_tau_s,
         policy_probabilities=pi_final.tolist(),
-        grid=batch.grid,
+        grid=list(batch.grid),
         mean_peak_rise_k=float(np.mean(rec.peaks)) if heated else None,
         selectivity=thermal.selectivity(j) if thermal is not None else None,
         pulse_widths_s=None if thermal is None else [thermal.set_pulse_s, thermal.reset_pulse_s],

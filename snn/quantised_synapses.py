@@ -18,7 +18,7 @@ import numpy as np
 
 from meshes.files import StageError
 from snn.ideal_synapses import IdealSynapses, _timing, weight_change
-from snn.synapses import BackendKind, BuildContext, FloatArray, Rng
+from snn.synapses import BackendKind, BuildContext, FloatArray, Rng, agent_streams
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,10 @@ class QuantisedSynapses(IdealSynapses):
 
     def update(self, signal: float | FloatArray, rng: Rng) -> None:
         s = self.settings
-        target = self.w + weight_change(s.lr, signal, self._trace, agents=self.w.ndim == 3)
+        batch = self.w.ndim == 3
+        target = self.w + weight_change(s.lr, signal, self._trace, agents=batch)
+        if batch and s.stochastic_rounding:
+            rng = agent_streams(rng, len(self.w))
         self.w = on_grid(target, s.bits, s.w_scale, rng if s.stochastic_rounding else None)
         self.energy.updates += 1
 

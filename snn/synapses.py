@@ -68,6 +68,20 @@ class AgentStreams:
 type Rng = np.random.Generator | AgentStreams
 
 
+def agent_streams(rng: Rng, n_agents: int) -> AgentStreams:
+    """``rng`` as the streams of a batch of ``n_agents`` agents: AgentStreams of that many
+    streams, or (one agent) a Generator. Anything else is refused: one Generator shared by
+    several agents would tie their runs together."""
+    streams = AgentStreams([rng]) if isinstance(rng, np.random.Generator) else rng
+    if not isinstance(streams, AgentStreams) or len(streams) != n_agents:
+        got = f" of {len(streams)}" if isinstance(streams, AgentStreams) else ""
+        raise TypeError(
+            f"rng: a batch of {n_agents} agents draws from AgentStreams of {n_agents} streams, "
+            f"got {type(rng).__name__}{got}"
+        )
+    return streams
+
+
 def agent_sums(x: FloatArray) -> FloatArray:
     """Per agent, the sum of everything in x [B, ...] -> [B]: each agent's numbers summed
     contiguously (numpy's pairwise sum), the same whatever B is."""

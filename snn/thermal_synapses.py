@@ -32,13 +32,13 @@ from devicefit.linearity import KirchhoffMap
 from devicefit.switching import PulseHeating, SwitchingModel, mid_window_fraction
 from meshes.files import StageError
 from snn.synapses import (
-    AgentStreams,
     BackendKind,
     BuildContext,
     Energy,
     FloatArray,
     FrameTiming,
     Rng,
+    agent_streams,
     agent_sums,
 )
 from snn.traces import (
@@ -170,16 +170,25 @@ class ThermalSynapses:
     # sum of |dG| [S] programmed into cells whose stored rise lies in each RISE_BINS_K bin
     # ([B, bins] for a batch of agents)
     dg_by_rise_s: FloatArray = field(default_factory=lambda: np.zeros(len(RISE_BINS_K) - 1))
-    # the stored rise per mode [K, ..., N_post, N_pre] [K] (linear, before ``true_rise``)
+    # the stored rise per mode [K, ..., N_post, N_pre] [K] (linear, before ``true_rise``), and
+    # the per-mode heat [K, ..., N_post, N_pre] not yet passed through the crosstalk stencil,
+    # with the post rows [..., N_post] that hold any
     _modes: FloatArray = field(init=False)
+    _pending: FloatArray = field(init=False)
+    _dirty: NDArray[np.bool_] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._modes = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
+        self._zero_state(self.pairs.g_plus.shape)
         if self.agents is not None:  # a batch of agents: per-agent ledgers
             b = self.agents
             self.energy = Energy(np.zeros(b), np.zeros(b), self.energy.updates)
             self.dg_by_rise_s = np.zeros((b, len(RISE_BINS_K) - 1))
             self.last_peak_rise_k = np.zeros(b)
+
+    def _zero_state(self, shape: tuple[int, ...]) -> None:
+        self._modes = np.zeros((len(self.kernel.tau_s), *shape))
+        self._pending = np.zeros_like(self._modes)
+        self._dirty = np.zeros(shape[:-1], bool)
 
     @property
     def agents(self) -> int | None:
@@ -190,32 +199,46 @@ class ThermalSynapses:
         return self.pairs.weights(self.model, self.w_scale)
 
     def accumulate(self, psi: FloatArray, eps: FloatArray) -> None:
-        """Add a frame's heat. The stored rise is kept per mode, which decays as a whole
-        (a_k^n): only the frame's new heat goes through the crosstalk stencil, and only on
-        the rows its heaters reach (``snn.traces.modal_rise_rows``)."""
+        """Add a frame's heat. The stored rise is kept per mode, each decaying as a whole
+        (a_k^n), so heat goes through the crosstalk stencil once (``snn.traces.
+        modal_rise_rows``), when the whole array is read (``_flush``), and only on the rows its
+        heaters reach; a read of a few rows (a learning signal per post neuron) passes the
+        pending heat through the stencil for those rows only."""
         scale = self.heater_power_w / self.e_ref
         heat = modal_heat(scale * psi, eps, self.kernel.tau_s, self.dt_s)  # [K, ..., N, N_pre]
         decay = np.exp(-self.dt_s / self.kernel.tau_s) ** len(psi)
-        modes = self._modes  # [K, N, N_pre] at rest; gains the streams' axes on their first frame
-        if modes.shape != heat.shape:
-            modes = np.broadcast_to(
-                modes.reshape(modes.shape[0], *([1] * (heat.ndim - modes.ndim)), *modes.shape[1:]),
-                heat.shape,
-            ).copy()
-        modes = np.ascontiguousarray(modes)  # the row view below must not be a copy
-        modes *= decay.reshape(-1, *([1] * (modes.ndim - 1)))  # in place: modes is ours
-        n_post = heat.shape[-2]
-        heated = np.flatnonzero(np.any(psi.reshape(len(psi), -1) != 0, axis=0))
-        rows = rows_reached(heated, n_post, self.kernel)
-        flat = modes.reshape(modes.shape[0], -1, modes.shape[-1])  # a view
-        flat[:, rows] += modal_rise_rows(heat, self.kernel, rows)
-        self._modes = modes
+        if self._modes.shape != heat.shape:  # a batch of streams, on its first frame
+            grow = (len(heat), *([1] * (heat.ndim - self._modes.ndim)), *self._modes.shape[1:])
+            rows = np.broadcast_to(self._dirty.reshape(grow[1:-1]), heat.shape[1:-1])
+            self._modes = np.broadcast_to(self._modes.reshape(grow), heat.shape).copy()
+            self._pending = np.broadcast_to(self._pending.reshape(grow), heat.shape).copy()
+            self._dirty = rows.copy()
+        shape = decay.reshape(-1, *([1] * (heat.ndim - 1)))
+        self._modes *= shape  # in place: the state is ours
+        if self._dirty.any():
+            self._pending *= shape
+        self._pending += heat
+        heated = np.any(psi.reshape(len(psi), -1) != 0, axis=0)  # [... x N_post], flat
+        self._dirty |= heated.reshape(self._dirty.shape)
         # heater energy: sum_s sum_ji P_ji^s dt, the outer product summed without forming it
         per_step = psi.sum(-1) * eps.sum(-1)  # [T, ...]
         if self.agents is None:
             self.energy.heater_j += float(scale * self.dt_s * np.sum(per_step))
         else:  # per agent: [T, B] -> [B]
             self.energy.heater_j += scale * self.dt_s * agent_sums(per_step.T)
+
+    def _flush(self) -> None:
+        """Pass the pending heat through the stencil into the per-mode rise (only the rows
+        the heated rows reach)."""
+        if not self._dirty.any():
+            return
+        k, n_post, n_pre = len(self._modes), self._modes.shape[-2], self._modes.shape[-1]
+        sources = np.flatnonzero(self._dirty)
+        rows = rows_reached(sources, n_post, self.kernel)
+        modes = self._modes.reshape(k, -1, n_pre)  # views: the state is C-contiguous
+        modes[:, rows] += modal_rise_rows(self._pending, self.kernel, rows)
+        self._pending.reshape(k, -1, n_pre)[:, sources] = 0.0
+        self._dirty[...] = False
 
     def trace(self) -> FloatArray:
         return self._rise(None)
@@ -235,9 +258,13 @@ class ThermalSynapses:
         """The stored rise [K], sum_k w_k dT_k (``weights`` None: every w_k = 1), of the flat
         post rows ``rows`` ([len(rows), N_pre]; None: every cell), through the card's
         Kirchhoff map when it carries one."""
-        modes = self._modes
-        if rows is not None:
-            modes = modes.reshape(modes.shape[0], -1, modes.shape[-1])[:, rows]
+        if rows is None:
+            self._flush()
+            modes = self._modes
+        else:
+            modes = self._modes.reshape(len(self._modes), -1, self._modes.shape[-1])[:, rows]
+            if self._dirty.any():
+                modes = modes + modal_rise_rows(self._pending, self.kernel, rows)
         linear = modes[0].copy() if weights is None else weights[0] * modes[0]
         for k in range(1, len(modes)):
             linear += modes[k] if weights is None else weights[k] * modes[k]
@@ -295,9 +322,10 @@ class ThermalSynapses:
         goes to the agents with more than k, together."""
         rise = self.trace()  # [B, N_post, N_pre]
         n_b = len(rise)
+        streams = agent_streams(rng, n_b)
         self.last_peak_rise_k = rise.reshape(n_b, -1).max(-1)
         counts = np.minimum(
-            np.floor(np.abs(signal) / self.signal_unit + rng.random((n_b,))), self.max_pulses
+            np.floor(np.abs(signal) / self.signal_unit + streams.random((n_b,))), self.max_pulses
         )
         pulsing = np.flatnonzero(counts > 0)
         if not len(pulsing):
@@ -307,7 +335,6 @@ class ThermalSynapses:
         set_rise, reset_rise = (
             x.reshape(len(pulsing), *rise.shape[1:]) for x in self._under(rise[pulsing], rows)
         )
-        streams = rng if isinstance(rng, AgentStreams) else AgentStreams([rng])
         for k in range(int(counts.max())):
             at = np.flatnonzero(counts[pulsing] > k)  # into pulsing
             agents = pulsing[at]
@@ -431,15 +458,20 @@ class ThermalSynapses:
 
     def reset_trace(self, agents: NDArray[np.intp] | None = None) -> None:
         if agents is None:
-            self._modes = np.zeros((len(self.kernel.tau_s), *self.pairs.g_plus.shape))
+            self._zero_state(self.pairs.g_plus.shape)
         else:  # a batch of agents: [K, B, N_post, N_pre]
-            modes = self._modes.copy()
-            modes[:, agents] = 0.0
-            self._modes = modes
+            self._modes, self._pending = self._modes.copy(), self._pending.copy()
+            self._modes[:, agents] = 0.0
+            self._pending[:, agents] = 0.0
+            self._dirty = self._dirty.copy()
+            self._dirty[agents] = False
 
     def select(self, agents: NDArray[np.intp]) -> None:
         self.pairs = self.pairs.rows(agents)
+        # copies, C-contiguous: ``_flush`` writes through reshaped views
         self._modes = np.ascontiguousarray(self._modes[:, agents])
+        self._pending = np.ascontiguousarray(self._pending[:, agents])
+        self._dirty = np.ascontiguousarray(self._dirty[agents])
         self.energy.select(agents)
         self.dg_by_rise_s = self.dg_by_rise_s[agents]
         self.last_peak_rise_k = np.asarray(self.last_peak_rise_k)[agents]

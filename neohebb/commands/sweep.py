@@ -44,7 +44,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--scheduler", default=None, help="a Dask scheduler address (tcp://HOST:PORT) to run on"
     )
     parser.add_argument(
-        "--batch", type=int, default=None, help="agents simulated together (default 20)"
+        "--batch",
+        type=int,
+        default=None,
+        help="agents simulated together (default 20); smaller batches spread a point over "
+        "more workers and lose less on an interruption (a batch is cached when it is done)",
     )
     parser.add_argument("--config", help="run configuration TOML whose [maze] table is used")
     parser.add_argument("--out", "-o", required=True, help="output directory")

@@ -61,7 +61,28 @@ def test_a_batch_of_thermal_agents_is_the_single_runs_bit_for_bit(default_card: 
 def test_agents_of_a_batch_may_differ_only_in_seed() -> None:
     with pytest.raises(AgentError, match="decay_ratio: the agents of a batch may differ only"):
         run_agents([AgentConfig(seed=0), AgentConfig(seed=1, decay_ratio=2.0)])
+    with pytest.raises(AgentError, match="expected AgentConfig, got dict"):
+        run_agents([AgentConfig(), {"seed": 1}])  # type: ignore[list-item]
     assert run_agents([]) == []
+    # the back-end's defaults spelled out are the same configuration; a generator is a list
+    from snn.ideal_synapses import IdealSettings
+
+    cfgs = (
+        AgentConfig(episodes=2, seed=s, synapses=IdealSettings() if s else None) for s in (0, 1)
+    )
+    assert [r.config.seed for r in run_agents(cfgs)] == [0, 1]
+
+
+def test_a_batch_refuses_one_generator_for_several_agents(default_card: Path) -> None:
+    from snn.agent import _make_batch
+
+    batch = _make_batch(
+        [AgentConfig(backend="thermal", seed=s) for s in (0, 1)], read_card(default_card)
+    )
+    psi = np.full((20, 2, 32), 0.3)
+    batch.backend.accumulate(psi, np.ones((20, 2, 256)))
+    with pytest.raises(TypeError, match="a batch of 2 agents draws from AgentStreams of 2"):
+        batch.backend.update(np.array([1.0, -1.0]), np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("task", ["maze", "frozenlake"])

@@ -286,3 +286,25 @@ def test_the_selectivity_ledger_books_every_change_by_its_cell_rise() -> None:
     assert sel is not None
     assert sel["share_below_5k"] == pytest.approx(moved[0, :20].sum() / moved.sum(), rel=1e-12)
     assert 0 < sel["share_below_5k"] < 1 and sum(sel["dg_share"]) == pytest.approx(1.0)
+
+
+def test_a_few_rows_read_lazily_equal_the_whole_array_read() -> None:
+    """The rise of a few rows read from the heat not yet through the stencil (a learning
+    signal per post neuron reads only its pulsed rows) is the whole array's rise at those
+    rows, before and after the pending heat is folded in, across frames of several streams."""
+    tau, dt, power = np.array([3e-9, 2.5e-8]), 1e-9, 3e-4
+    kernel = ThermalKernel(
+        tau,
+        {(0, 0): np.array([3e5, 4e5]), (1, 0): np.array([5e4, 2e4]), (-1, 1): np.array([1e4, 3e4])},
+    )
+    th = thermal(kernel, (5, 7), dt, power)
+    rows = np.array([0, 3, 6, 9])  # flat rows of the [2 streams, 5 rows] grid
+    rng = np.random.default_rng(3)
+    for frame in range(3):
+        psi = np.maximum(0, rng.normal(0.05, 0.1, (15, 2, 5)))
+        psi[:, :, frame] = 0.0  # a row without heat this frame
+        th.accumulate(psi, rng.random((15, 2, 7)))
+        lazy = th._rise(None, rows)
+        whole = th.trace().reshape(-1, 7)[rows]
+        np.testing.assert_allclose(lazy, whole, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(th._rise(None, rows), whole, rtol=1e-12, atol=1e-12)
