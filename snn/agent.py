@@ -305,11 +305,18 @@ class _Batch:
         rates = place_cell_rates(
             states, self.n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
         )
-        p = np.minimum(1.0, rates * cfg.dt_net_s)  # Poisson: P(spike) per step (encoders)
-        u = np.empty((len(which), cfg.steps_per_frame, rates.shape[-1]))
-        for j, b in enumerate(which):
-            u[j] = self.generators[int(self.ids[b])].random(u.shape[1:])
-        x = (u < p[:, None, :]).astype(float)
+        if not len(which):
+            return np.zeros((0, cfg.steps_per_frame, rates.shape[-1])), np.zeros(
+                (0, rates.shape[-1])
+            )
+        x = np.stack(
+            [
+                poisson_spikes(
+                    r, cfg.steps_per_frame, cfg.dt_net_s, self.generators[int(self.ids[b])]
+                )
+                for r, b in zip(rates, which, strict=True)
+            ]
+        )  # [B', T, N_pre]
         return x, x.sum(1) * (cfg.cells_per_state / self.expected_count)
 
     def act(self, x: FloatArray) -> tuple[NDArray[np.int64], FloatArray, FloatArray, FloatArray]:

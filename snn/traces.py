@@ -70,12 +70,6 @@ class ThermalKernel:
         out: FloatArray = np.where(x > 1e-8, -np.expm1(-x) / np.maximum(x, 1e-300), 1.0 - x / 2)
         return out
 
-    def pulse_mean(self, width_s: float) -> ThermalKernel:
-        """The kernel averaged over a pulse of ``width_s`` that starts at the frame's end:
-        R_k -> R_k x ``pulse_mean_factors`` (each mode's stored heat decays under it)."""
-        factor = self.pulse_mean_factors(width_s)
-        return ThermalKernel(self.tau_s, {o: r * factor for o, r in self.residues_k_per_w.items()})
-
     def without_crosstalk(self) -> ThermalKernel:
         """Only the self term (offset (0, 0)): every cell heated by its own heater alone."""
         return ThermalKernel(self.tau_s, {(0, 0): self.residues_k_per_w[(0, 0)]})

@@ -19,7 +19,11 @@ def _start_environment(_: int) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in pairs}
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="a worker's start environment is read from /proc/PID/environ, which only Linux has "
+    "(the MALLOC_ settings are glibc's, Linux only too)",
+)
 def test_local_workers_start_with_the_worker_environment() -> None:
     with dask_client(None, 1, 1) as client:
         env = client.submit(_start_environment, 0, pure=False).result()
