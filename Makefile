@@ -10,13 +10,14 @@ STUDY_DIR ?= results/study-demo
 ENV_STUDY_DIR ?= results/study-environment
 PROG_SWEEP_DIR ?= results/sweep-programming
 RULE_COST_DIR ?= results/sweep-rule-costs
+RECURRENT_DIR ?= results/sweep-recurrent
 CLAIMS_DIR ?= results/sweep-claims
 CARD ?= $(DEMO_DIR)/model_card.json
 TIMIT_CORPUS ?= data/timit-synth
 FESTIVAL_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming sweep-rule-costs sweep-claims
+.PHONY: venv demo test test-fast test-slow lint typecheck bench clean help timit-corpus study-demo study-environment sweep-programming sweep-rule-costs sweep-claims sweep-recurrent
 
 help:
 	@echo "make demo       set up, then run the pipeline on the embedded default device -> $(DEMO_DIR)"
@@ -34,6 +35,9 @@ help:
 	@echo "make sweep-rule-costs  20 seeds each: ideal with the non-negative vs the signed"
 	@echo "                   eligibility, thermal on CARD with vs without crosstalk; compares"
 	@echo "                   them (about 25 min on 2 cores) -> $(RULE_COST_DIR)"
+	@echo "make sweep-recurrent  20 seeds each: the recurrent (LSNN) and the feed-forward actor"
+	@echo "                   on the maze and the partially observed maze, ideal synapses; compares"
+	@echo "                   them (about 15 min on 2 cores) -> $(RECURRENT_DIR)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
 	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
 	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
@@ -85,6 +89,20 @@ sweep-rule-costs: $(STAMP)
 	$(VENV)/bin/neohebb sweep --card $(CARD) --config $(RULE_COST_DIR)/no_crosstalk.toml --out $(RULE_COST_DIR)/thermal_no_crosstalk
 	$(VENV)/bin/neohebb sweep-compare $(RULE_COST_DIR)/ideal_nonnegative $(RULE_COST_DIR)/ideal_signed --json $(RULE_COST_DIR)/eligibility.json
 	$(VENV)/bin/neohebb sweep-compare $(RULE_COST_DIR)/thermal_crosstalk $(RULE_COST_DIR)/thermal_no_crosstalk --json $(RULE_COST_DIR)/crosstalk.json
+
+REC_FF = -e 's/^network = "recurrent".*/network = "feedforward"/' -e 's/^eligibility = "signed".*/eligibility = "nonnegative"/'
+REC_PLACE = -e 's/^observation = "neighbours".*/observation = "place"/'
+sweep-recurrent: $(STAMP)
+	mkdir -p $(RECURRENT_DIR)
+	sed $(REC_FF) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/ff_neighbours.toml
+	sed $(REC_PLACE) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/rec_place.toml
+	sed $(REC_FF) $(REC_PLACE) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/ff_place.toml
+	$(VENV)/bin/neohebb sweep --trace ideal --config neohebb/recurrent_maze.toml --out $(RECURRENT_DIR)/recurrent_neighbours
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_neighbours.toml --out $(RECURRENT_DIR)/feedforward_neighbours
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/rec_place.toml --out $(RECURRENT_DIR)/recurrent_place
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_place.toml --out $(RECURRENT_DIR)/feedforward_place
+	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/feedforward_neighbours $(RECURRENT_DIR)/recurrent_neighbours --json $(RECURRENT_DIR)/neighbours.json
+	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/feedforward_place $(RECURRENT_DIR)/recurrent_place --json $(RECURRENT_DIR)/place.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

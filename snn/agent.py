@@ -23,6 +23,7 @@ decay the sweep varies.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -33,9 +34,11 @@ from numpy.typing import NDArray
 from devicefit.card import ModelCard
 from meshes.files import StageError
 from snn.backends import backend_kind
-from snn.encoders import place_cell_rates, poisson_spikes
+from snn.encoders import feature_cell_rates, place_cell_rates, poisson_spikes
 from snn.eprop import NeuronParams, Weights, eligibility_traces, forward
-from snn.maze import TransitionTable, make_task, task_grid, transition_table
+from snn.ideal_synapses import IdealSettings
+from snn.maze import TransitionTable, make_task, neighbour_view, task_grid, transition_table
+from snn.recurrent import RecurrentActor, build_actor
 from snn.synapses import AgentStreams, BuildContext, FrameTiming, SynapseBackend
 from snn.thermal_synapses import ThermalSynapses
 
@@ -79,6 +82,20 @@ class AgentConfig:
     # "nonnegative": the chosen action's psi eps only (what heat can store); "signed": the
     # exact policy-gradient eligibility (1[a = k] - pi_k) psi eps (ideal back-end only)
     eligibility: str = "nonnegative"
+    # what the agent sees: "place" (place cells of its state) or "neighbours" (its 4
+    # neighbouring cells only, ``snn.maze.neighbour_view``: a partially observed maze)
+    observation: str = "place"
+    # "feedforward": one layer of action neurons; "recurrent": an LSNN hidden layer trained by
+    # reward-based e-prop with a readout to the actions (``snn.recurrent``; the ideal back-end,
+    # eligibility "signed")
+    network: str = "feedforward"
+    hidden_neurons: int = 64  # recurrent: LIF + ALIF neurons
+    alif_fraction: float = 0.5  # recurrent: the share of them that adapt
+    tau_adapt_steps: float = 200.0  # recurrent: adaptation time constant [network steps]
+    adapt_beta: float = 0.05  # recurrent: threshold rise per unit of adaptation
+    hidden_input_scale: float = 0.6  # recurrent: W_in ~ N(0, scale^2)
+    recurrent_lr: float = 0.003  # recurrent: the actor's learning rate (W += lr delta E)
+    entropy_bonus: float = 0.1  # recurrent: c_H, the weight of the policy's entropy gradient
     synapses: Any = None
 
     def settings(self) -> Any:
@@ -107,6 +124,24 @@ class AgentConfig:
                 raise AgentError(f"{name}: must be > 0, got {getattr(self, name)}")
         if not 0 <= self.discount <= 1:
             raise AgentError(f"discount: must be in [0, 1], got {self.discount}")
+        for name in ("background_rate_hz", "bias", "adapt_beta", "entropy_bonus"):
+            if not float(getattr(self, name)) >= 0:
+                raise AgentError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        if self.observation not in OBSERVATIONS:
+            raise AgentError(
+                f"observation: expected one of {', '.join(OBSERVATIONS)}, got {self.observation!r}"
+            )
+        if self.network not in NETWORKS:
+            raise AgentError(
+                f"network: expected one of {', '.join(NETWORKS)}, got {self.network!r}"
+            )
+        if not 0 <= self.alif_fraction <= 1:
+            raise AgentError(f"alif_fraction: must be in [0, 1], got {self.alif_fraction}")
+        if self.network == "recurrent" and self.backend != "ideal":
+            raise AgentError(
+                f"network: 'recurrent' needs the ideal back-end, got {self.backend!r} (the "
+                "hidden layer's learning signal has both signs: heat cannot store its trace)"
+            )
         if self.eligibility not in ELIGIBILITIES:
             raise AgentError(
                 f"eligibility: expected one of {', '.join(ELIGIBILITIES)}, got {self.eligibility!r}"
@@ -116,19 +151,29 @@ class AgentConfig:
                 f"eligibility: 'signed' needs the ideal back-end (a {self.backend} trace is "
                 "heat, which cannot be negative)"
             )
-        for name in ("background_rate_hz", "bias"):
-            if not float(getattr(self, name)) >= 0:
-                raise AgentError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        if self.network == "recurrent" and self.synapses not in (None, IdealSettings()):
+            raise AgentError(
+                "synapses: a recurrent network keeps its own weights (learning rate "
+                "recurrent_lr); leave the ideal back-end's settings at their defaults"
+            )
+        if self.network == "recurrent" and self.eligibility != "signed":
+            raise AgentError(
+                "eligibility: a recurrent network learns with the exact policy-gradient "
+                "eligibility; set eligibility = 'signed'"
+            )
         self.settings().validate("synapses", AgentError)
 
 
 ELIGIBILITIES = ("nonnegative", "signed")
+OBSERVATIONS = ("place", "neighbours")
+NETWORKS = ("feedforward", "recurrent")
 POSITIVE_INTS: tuple[str, ...] = (
     "episodes",
     "max_steps",
     "steps_per_frame",
     "cells_per_state",
     "neurons_per_action",
+    "hidden_neurons",
 )
 POSITIVE_FLOATS: tuple[str, ...] = (
     "dt_net_s",
@@ -137,6 +182,9 @@ POSITIVE_FLOATS: tuple[str, ...] = (
     "decay_ratio",
     "critic_lr",
     "policy_gain",
+    "tau_adapt_steps",
+    "hidden_input_scale",
+    "recurrent_lr",
 )
 
 
@@ -282,10 +330,12 @@ class _Batch:
     n_states: int
     n_actions: int
     params: NeuronParams
-    backend: SynapseBackend
+    backend: SynapseBackend | RecurrentActor  # the actor's weights (recurrent: the whole actor)
     timing: FrameTiming
     population: NDArray[np.int64]
     expected_count: float
+    active_cells: int  # input cells at the high rate in every observation
+    view: NDArray[np.bool_] | None  # observation "neighbours": the view of every state
     generators: list[np.random.Generator]
     ids: NDArray[np.intp]  # the original index of every live agent
     state: NDArray[np.int64]
@@ -302,9 +352,7 @@ class _Batch:
         ``states``, each drawn from its own stream, and the critic's features phi [B', N_pre]
         (spike counts per expected count)."""
         cfg = self.cfg
-        rates = place_cell_rates(
-            states, self.n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
-        )
+        rates = observation_rates(states, cfg, self.n_states, self.view)
         if not len(which):
             return np.zeros((0, cfg.steps_per_frame, rates.shape[-1])), np.zeros(
                 (0, rates.shape[-1])
@@ -319,10 +367,24 @@ class _Batch:
         )  # [B', T, N_pre]
         return x, x.sum(1) * (cfg.cells_per_state / self.expected_count)
 
-    def act(self, x: FloatArray) -> tuple[NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
-        """Run every live agent's action neurons on its spikes x [B, T, N_pre] with its
-        weights; sample each action from its softmax with one draw of its stream (inverse CDF,
-        as ``Generator.choice``); return the actions, the postsynaptic factor of the
+    def act(self, x: FloatArray) -> tuple[NDArray[np.int64], FloatArray]:
+        """Run every live agent's actor on its spikes x [B, T, N_pre] with its weights; sample
+        each action from its softmax with one draw of its stream (inverse CDF, as
+        ``Generator.choice``) and give the frame's eligibility to the back-end. Returns the
+        actions and pi [B, n_actions]."""
+        backend = self.backend
+        if isinstance(backend, RecurrentActor):
+            u = np.array([self.generators[int(b)].random() for b in self.ids])
+            actions, pi, _ = backend.act(x, u)
+            return actions, pi
+        actions, psi, eps, pi = self.act_feedforward(x)
+        backend.accumulate(psi, eps)
+        return actions, pi
+
+    def act_feedforward(
+        self, x: FloatArray
+    ) -> tuple[NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+        """The feed-forward actor's frame: the actions, the postsynaptic factor of the
         eligibility [T, B, N_post] (the chosen population's pseudo-derivatives psi, or with
         ``eligibility = "signed"`` psi (1[a = k] - pi_k) for every population k), the
         presynaptic traces [T, B, N_pre] and pi [B, n_actions]."""
@@ -359,6 +421,12 @@ class _Record:
     steps: list[int] = field(default_factory=list)
     success: list[bool] = field(default_factory=list)
     peaks: list[float] = field(default_factory=list)
+    # a recurrent actor: pi summed per state [S, A] and visits [S] over the current episode,
+    # and the same for each of the last CRITERION_WINDOW episodes (its learned policy)
+    visits: tuple[FloatArray, FloatArray] | None = None
+    window: deque[tuple[FloatArray, FloatArray]] = field(
+        default_factory=lambda: deque(maxlen=CRITERION_WINDOW)
+    )
 
 
 def run_agent(
@@ -394,9 +462,17 @@ def run_agents(
     steps = np.zeros(n_b, np.int64)
     total = np.zeros(n_b)
     done_episodes = np.zeros(n_b, np.int64)
+    recurrent = isinstance(batch.backend, RecurrentActor)
     while len(batch.ids):
-        actions, psi, eps, _ = batch.act(x)
-        batch.backend.accumulate(psi, eps)
+        actions, pi = batch.act(x)
+        if recurrent:  # the policy a recurrent actor acts by depends on its memory: record it
+            for j, agent in enumerate(batch.ids.tolist()):
+                rec = records[agent]
+                if rec.visits is None:
+                    shape = (batch.n_states, batch.n_actions)
+                    rec.visits = (np.zeros(shape), np.zeros(batch.n_states))
+                rec.visits[0][batch.state[j]] += pi[j]
+                rec.visits[1][batch.state[j]] += 1
         state, reward, terminated, goal = batch.table.step(batch.state, actions)
         total += reward
         steps += 1
@@ -406,7 +482,7 @@ def run_agents(
         x_next[go_on], phi_next[go_on] = batch.encode(go_on, state[go_on])
         value, value_next = _dot_rows(batch.w_critic, phi), _dot_rows(batch.w_critic, phi_next)
         delta = td_error(reward, value, value_next, terminated, cfg.discount)
-        batch.w_critic += cfg.critic_lr * delta[:, None] * phi / cfg.cells_per_state
+        batch.w_critic += cfg.critic_lr * delta[:, None] * phi / batch.active_cells
         batch.backend.update(delta, batch.streams())
         peak = batch.backend.peak_rise_k()
         batch.state, x, phi = state, x_next, phi_next
@@ -422,6 +498,9 @@ def run_agents(
             rec.returns.append(float(total[j]))
             rec.steps.append(int(steps[j]))
             rec.success.append(bool(goal[j]))
+            if rec.visits is not None:
+                rec.window.append(rec.visits)
+                rec.visits = None
             done_episodes[j] += 1
             if done_episodes[j] == cfg.episodes:
                 results[agent] = _result(batch, j, rec)
@@ -473,33 +552,63 @@ def _make_batch(cfgs: list[AgentConfig], card: ModelCard | None) -> _Batch:
     env = make_task(cfg.task, max_steps=cfg.max_steps)
     n_states = int(env.observation_space.n)  # type: ignore[attr-defined]
     n_actions = int(env.action_space.n)  # type: ignore[attr-defined]
-    n_pre = n_states * cfg.cells_per_state
+    grid = list(task_grid(env))
+    view = neighbour_view(tuple(grid)) if cfg.observation == "neighbours" else None
+    n_features = n_states if view is None else view.shape[1]
+    active = 1 if view is None else int(view.sum(1).max())  # features seen at once
+    n_pre = n_features * cfg.cells_per_state
     n_post = n_actions * cfg.neurons_per_action
     params = NeuronParams(alpha=float(np.exp(-1 / cfg.tau_m_steps)), beta=0.0)
     settings = cfg.settings()
     timing = kind.timing(settings, card, cfg.decay_ratio, cfg.steps_per_frame * cfg.dt_net_s)
     n_b = len(cfgs)
-    context = BuildContext(
-        w_init=np.full((n_b, n_post, n_pre), cfg.w_init),
-        timing=timing,
-        steps_per_frame=cfg.steps_per_frame,
-        e_ref=params.gamma / params.v_th,
-        card=card,
-        rng=AgentStreams(generators),
-    )
+    streams = AgentStreams(generators)
+    backend: SynapseBackend | RecurrentActor
+    if cfg.network == "recurrent":
+        n_h = cfg.hidden_neurons
+        n_alif = round(cfg.alif_fraction * n_h)
+        params = NeuronParams(
+            alpha=params.alpha,
+            rho=float(np.exp(-1 / cfg.tau_adapt_steps)),
+            beta=tuple([0.0] * (n_h - n_alif) + [cfg.adapt_beta] * n_alif),
+        )
+        backend = build_actor(
+            streams,
+            n_in=n_pre,
+            n_hidden=n_h,
+            n_actions=n_actions,
+            params=params,
+            bias=cfg.bias,
+            input_scale=cfg.hidden_input_scale,
+            lr=cfg.recurrent_lr,
+            entropy_bonus=cfg.entropy_bonus,
+            decay=float(np.exp(-timing.frame_s / timing.trace_tau_s)),
+        )
+    else:
+        context = BuildContext(
+            w_init=np.full((n_b, n_post, n_pre), cfg.w_init),
+            timing=timing,
+            steps_per_frame=cfg.steps_per_frame,
+            e_ref=params.gamma / params.v_th,
+            card=card,
+            rng=streams,
+        )
+        backend = kind.build(settings, context)
     table = transition_table(env)
     return _Batch(
         cfg=cfg,
         seeds=[c.seed for c in cfgs],
         table=table,
-        grid=list(task_grid(env)),
+        grid=grid,
         n_states=n_states,
         n_actions=n_actions,
         params=params,
-        backend=kind.build(settings, context),
+        backend=backend,
         timing=timing,
         population=np.repeat(np.arange(n_actions), cfg.neurons_per_action),
         expected_count=cfg.place_rate_hz * cfg.dt_net_s * cfg.steps_per_frame * cfg.cells_per_state,
+        active_cells=active * cfg.cells_per_state,
+        view=view,
         generators=generators,
         ids=np.arange(n_b),
         state=np.full(n_b, table.start, np.int64),
@@ -517,7 +626,12 @@ def _result(batch: _Batch, j: int, rec: _Record) -> RunResult:
     heated = bool(rec.peaks)  # a back-end with heat books heater and programming energy
     w = backend.weights()[j]
     updates = max(energy.updates, 1)
-    pi_final = learned_policy(w, cfg, batch.n_states, batch.params, batch.generators[b])
+    if isinstance(backend, RecurrentActor):
+        pi_final = acted_policy(rec.window, batch.n_states, batch.n_actions)
+    else:
+        pi_final = learned_policy(
+            w, cfg, batch.n_states, batch.params, batch.generators[b], view=batch.view
+        )
     success = rec.success
     per_update = float(energy.per_update_j())
     return RunResult(
@@ -551,6 +665,36 @@ def action_probabilities(counts: FloatArray, cfg: AgentConfig) -> FloatArray:
     return out
 
 
+def observation_rates(
+    states: NDArray[np.int64], cfg: AgentConfig, n_states: int, view: NDArray[np.bool_] | None
+) -> FloatArray:
+    """The input cells' rates [Hz] [..., N_pre] in ``states``: place cells (``view`` None) or
+    the cells of the neighbour view (``snn.maze.neighbour_view``)."""
+    if view is None:
+        return place_cell_rates(
+            states, n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
+        )
+    return feature_cell_rates(
+        view[states], cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
+    )
+
+
+def acted_policy(
+    window: Sequence[tuple[FloatArray, FloatArray]], n_states: int, n_actions: int
+) -> FloatArray:
+    """A recurrent actor's policy: pi(a | s) averaged over its visits to s in the episodes of
+    ``window`` (its pi depends on its memory, so it is read from how it acted); a state not
+    visited there is uniform. [S, A]."""
+    total, count = np.zeros((n_states, n_actions)), np.zeros(n_states)
+    for pi_sum, visits in window:
+        total += pi_sum
+        count += visits
+    out: FloatArray = np.where(
+        count[:, None] > 0, total / np.maximum(count, 1)[:, None], 1.0 / n_actions
+    )
+    return out
+
+
 def learned_policy(
     w: FloatArray,
     cfg: AgentConfig,
@@ -558,12 +702,12 @@ def learned_policy(
     params: NeuronParams,
     rng: np.random.Generator,
     repeats: int = 16,
+    view: NDArray[np.bool_] | None = None,
 ) -> FloatArray:
-    """pi(a | s) of every state, averaged over ``repeats`` frames (one batch): [S, A]."""
+    """pi(a | s) of every state, averaged over ``repeats`` frames (one batch): [S, A]; the
+    feed-forward actor sees place cells, or the neighbour ``view`` of each state."""
     states = np.repeat(np.arange(n_states), repeats)
-    rates = place_cell_rates(
-        states, n_states, cfg.cells_per_state, cfg.place_rate_hz, cfg.background_rate_hz
-    )
+    rates = observation_rates(states, cfg, n_states, view)
     x = poisson_spikes(rates, cfg.steps_per_frame, cfg.dt_net_s, rng)
     n_post = w.shape[0]
     traj = forward(

@@ -3,6 +3,7 @@
     Poisson:     P(z_i^t = 1) = min(1, r_i dt), independent over t and i
     TTFS:        z_i^t = 1[t = rint((1 - x_i)(n_steps - 1))] for x_i > 0, else no spike
     place cells: r_k(s) = rate_hz if k // cells_per_state = s, else background_hz
+    feature cells: r_k = rate_hz if feature k // cells_per_feature is present, else background_hz
 
 Time-to-first-spike coding: Thorpe, Delorme & Van Rullen, Neural Netw. 14, 715 (2001).
 """
@@ -83,3 +84,23 @@ def place_cell_rates(
         raise EpropError(f"rate_hz, background_hz: must be >= 0, got {rate_hz}, {background_hz}")
     owner = np.arange(n_states * cells_per_state) // cells_per_state
     return np.where(owner == s[..., None], float(rate_hz), float(background_hz))
+
+
+def feature_cell_rates(
+    features: ArrayLike, cells_per_feature: int, rate_hz: float, background_hz: float = 0.0
+) -> FloatArray:
+    """Rates [Hz] [..., F * cells_per_feature]: ``cells_per_feature`` cells per feature,
+    at rate_hz where the feature is present (``features`` [..., F], bool), else background_hz.
+    Place cells are the one-hot case (one feature per state).
+
+    >>> feature_cell_rates([True, False], 2, 100.0, 1.0).tolist()
+    [100.0, 100.0, 1.0, 1.0]
+    """
+    f = np.asarray(features)
+    if f.dtype != bool:
+        raise EpropError(f"features: must be bool, got dtype {f.dtype}")
+    if cells_per_feature < 1:
+        raise EpropError(f"cells_per_feature: must be >= 1, got {cells_per_feature}")
+    if not (rate_hz >= 0 and background_hz >= 0):
+        raise EpropError(f"rate_hz, background_hz: must be >= 0, got {rate_hz}, {background_hz}")
+    return np.where(np.repeat(f, cells_per_feature, axis=-1), float(rate_hz), float(background_hz))

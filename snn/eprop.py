@@ -85,7 +85,7 @@ class NeuronParams:
 @dataclass(frozen=True)
 class Weights:
     w_in: FloatArray  # [N, N_in], or [B, N, N_in]: one per stream (``forward`` only)
-    w_rec: FloatArray  # [N, N]
+    w_rec: FloatArray  # [N, N], or [B, N, N]: one per stream (``forward`` only)
     w_out: FloatArray  # [N_out, N]
 
 
@@ -123,9 +123,15 @@ class Trajectory:
 
 def check_shapes(w: Weights, x: FloatArray, bias: FloatArray | float = 0.0) -> None:
     """Raise ``EpropError`` unless the weights and inputs x [T, B, N_in] fit together."""
-    n = w.w_rec.shape[0] if w.w_rec.ndim == 2 else -1
-    if w.w_rec.shape != (n, n):
-        raise EpropError(f"w_rec: shape {w.w_rec.shape}, must be square [N, N]")
+    n = w.w_rec.shape[-1] if w.w_rec.ndim in (2, 3) else -1
+    if w.w_rec.shape[-2:] != (n, n):
+        raise EpropError(
+            f"w_rec: shape {w.w_rec.shape}, must be square [N, N] (or one per stream, [B, N, N])"
+        )
+    if w.w_rec.ndim == 3 and (np.ndim(x) != 3 or np.shape(x)[1] != w.w_rec.shape[0]):
+        raise EpropError(
+            f"w_rec: {w.w_rec.shape[0]} streams' recurrent weights for x of shape {np.shape(x)}"
+        )
     if w.w_in.ndim not in (2, 3) or w.w_in.shape[-2] != n:
         raise EpropError(
             f"w_in: shape {w.w_in.shape}, must be [N, N_in] (or one per stream, [B, N, N_in]) "
@@ -164,7 +170,7 @@ def forward(
     scalar). The trajectory's ``final`` is the state to continue from."""
     check_shapes(w, x, bias)
     n_t, n_b, _ = x.shape
-    n = w.w_rec.shape[0]
+    n = w.w_rec.shape[-1]
     n_out = w.w_out.shape[0]
     beta = p.beta_array(n)
     v = np.zeros((n_t, n_b, n))
@@ -197,8 +203,12 @@ def forward(
         )  # fmt: skip
         final = NetworkState(v_prev, a_prev, z_prev, y_prev, refractory)
         return Trajectory(x, v, a, z, psi, y, p, final)
+    per_stream_rec = w.w_rec.ndim == 3
     for t in range(n_t):
-        if recurrent:
+        if recurrent and per_stream_rec:  # each stream its own W_rec: [B, N, N] @ [B, N, 1]
+            rec = np.matmul(w.w_rec, z_prev[:, :, None])[:, :, 0]
+            v_t = p.alpha * v_prev + rec + inputs[t] - p.v_th * z_prev
+        elif recurrent:
             v_t = p.alpha * v_prev + z_prev @ w.w_rec.T + inputs[t] - p.v_th * z_prev
         else:
             v_t = p.alpha * v_prev + inputs[t] - p.v_th * z_prev

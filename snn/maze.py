@@ -322,6 +322,31 @@ def task_grid(env: gymnasium.Env[Any, Any]) -> tuple[str, ...]:
     return tuple(rows)
 
 
+VIEW_KINDS = ("wall", "free", "trap", "cheese")  # what a neighbouring cell can hold
+_VIEW_KIND = {"#": 0, ".": 1, "S": 1, "T": 2, "C": 3}
+
+
+def neighbour_view(grid: tuple[str, ...]) -> NDArray[np.bool_]:
+    """What the mouse sees of every state in a partially observed task: the 4 neighbouring
+    cells (in ``MOVES`` order: left, down, right, up), each one-hot over ``VIEW_KINDS``
+    (outside the grid is a wall; the start is free). [n_states, 4 * len(VIEW_KINDS)],
+    direction-major. Cells that look alike are told apart only by memory.
+
+    >>> v = neighbour_view(("#####", "#S.C#", "#####"))
+    >>> v[6].reshape(4, 4).argmax(1).tolist()  # (1, 1): wall left, below, free right, wall up
+    [0, 0, 1, 0]
+    """
+    rows, cols = len(grid), len(grid[0])
+    out = np.zeros((rows * cols, len(MOVES), len(VIEW_KINDS)), bool)
+    for r in range(rows):
+        for c in range(cols):
+            for d, (dr, dc) in enumerate(MOVES):
+                rr, cc = r + dr, c + dc
+                inside = 0 <= rr < rows and 0 <= cc < cols
+                out[r * cols + c, d, _VIEW_KIND[grid[rr][cc]] if inside else 0] = True
+    return out.reshape(rows * cols, -1)
+
+
 @dataclass(frozen=True)
 class TransitionTable:
     """A deterministic grid task as arrays, [n_states, n_actions]: the next state, the reward,

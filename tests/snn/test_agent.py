@@ -170,8 +170,8 @@ def test_signed_eligibility_is_the_policy_gradient_factor_of_every_population() 
     state = np.array([3])
     x, _ = plain.encode(np.arange(1), state)
     signed.encode(np.arange(1), state)  # keep the streams in step
-    a_plain, psi_plain, eps_plain, _ = plain.act(x)
-    a_signed, psi_signed, eps_signed, _ = signed.act(x)
+    a_plain, psi_plain, eps_plain, _ = plain.act_feedforward(x)
+    a_signed, psi_signed, eps_signed, _ = signed.act_feedforward(x)
     assert a_plain[0] == a_signed[0]
     np.testing.assert_array_equal(eps_plain, eps_signed)
     w = plain.backend.weights()[0]

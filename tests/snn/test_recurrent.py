@@ -1,0 +1,114 @@
+"""The recurrent (LSNN) actor and the partially observed maze (issue 13, part 4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from snn.agent import AgentConfig, AgentError, run_agent, run_agents
+from snn.eprop import NeuronParams, Weights, eprop_gradients, forward
+from snn.ideal_synapses import IdealSettings
+from snn.maze import DEFAULT_MAZE, MOVES, VIEW_KINDS, neighbour_view, parse_maze
+from snn.recurrent import FrameCarry, frame_eligibility
+
+
+def _alif_params(n: int) -> NeuronParams:
+    return NeuronParams(
+        alpha=float(np.exp(-1 / 10)),
+        rho=float(np.exp(-1 / 30)),
+        beta=tuple([0.0] * (n // 2) + [0.3] * (n - n // 2)),
+        gamma=0.3,
+    )
+
+
+def test_frame_eligibility_equals_eprop_over_the_whole_sequence() -> None:
+    """Frame by frame with the carry, the sum of e-prop's eligibility over a frame's steps
+    equals snn.eprop's over the whole sequence with a learning signal of 1 on that frame
+    (adaptation eligibility from earlier frames included)."""
+    rng = np.random.default_rng(3)
+    n_in, n, n_t, frames = 5, 6, 7, 4
+    p = _alif_params(n)
+    w_rec = rng.normal(0, 0.6, (n, n))
+    np.fill_diagonal(w_rec, 0.0)
+    w = Weights(rng.normal(0.4, 0.5, (n, n_in)), w_rec, np.zeros((1, n)))
+    x = (rng.random((n_t * frames, 1, n_in)) < 0.3).astype(float)
+    whole = forward(w, x, p, 0.05)
+    assert whole.z.sum() > 10 and whole.a[:, :, n // 2 :].max() > 0.5  # spiking, adapting
+    state, carry = None, FrameCarry.rest(1, n_in, n)
+    for k in range(frames):
+        chunk = forward(w, x[k * n_t : (k + 1) * n_t], p, 0.05, state)
+        state = chunk.final
+        got, carry = frame_eligibility(chunk.x, chunk.z, chunk.psi, p, carry)
+        learning = np.zeros_like(whole.v)
+        learning[k * n_t : (k + 1) * n_t] = 1.0
+        g_in, g_rec = eprop_gradients(whole, learning, p)
+        want = np.concatenate([g_in, g_rec], axis=1)
+        np.testing.assert_allclose(got[0], want, rtol=1e-10, atol=1e-12)
+        assert np.abs(want[n // 2 :]).max() > 0  # the ALIF rows are not trivially zero
+
+
+def test_forward_with_one_recurrent_matrix_per_stream() -> None:
+    """W_rec [B, N, N]: each stream runs as if alone with its own matrix."""
+    rng = np.random.default_rng(0)
+    n_in, n = 4, 5
+    p = _alif_params(n)
+    w_in = rng.normal(0.5, 0.5, (2, n, n_in))
+    w_rec = rng.normal(0, 0.8, (2, n, n))
+    x = (rng.random((9, 2, n_in)) < 0.4).astype(float)
+    both = forward(Weights(w_in, w_rec, np.zeros((1, n))), x, p)
+    for b in range(2):
+        alone = forward(Weights(w_in[b], w_rec[b], np.zeros((1, n))), x[:, b : b + 1], p)
+        np.testing.assert_allclose(both.v[:, b], alone.v[:, 0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(both.z[:, b], alone.z[:, 0])
+
+
+def test_neighbour_view_of_the_default_maze() -> None:
+    layout = parse_maze(DEFAULT_MAZE)
+    view = neighbour_view(layout.grid).reshape(-1, len(MOVES), len(VIEW_KINDS))
+    assert np.all(view.sum(-1) == 1)  # one kind per direction
+    start = layout.state(layout.start)  # (1, 1): wall left and up, free right and down
+    assert [VIEW_KINDS[k] for k in view[start].argmax(-1)] == ["wall", "free", "free", "wall"]
+    cheese = layout.cells("C")[0]
+    left_of = layout.state((cheese[0], cheese[1] - 1))
+    assert VIEW_KINDS[view[left_of][2].argmax()] == "cheese"  # cheese to the right
+    # the maze is partially observed: free cells that look alike exist
+    free = [layout.state(c) for c in layout.cells(".")]
+    looks = {view[s].tobytes() for s in free}
+    assert len(looks) < len(free)
+
+
+def _recurrent(**kw: object) -> AgentConfig:
+    base = AgentConfig(
+        network="recurrent", eligibility="signed", observation="neighbours", episodes=6,
+        max_steps=30, hidden_neurons=12,
+    )  # fmt: skip
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_recurrent_batch_equals_single_runs_bit_for_bit() -> None:
+    cfgs = [_recurrent(seed=s) for s in (4, 1, 7)]
+    batch = run_agents(cfgs)
+    for cfg, got in zip(cfgs, batch, strict=True):
+        assert got.to_json() == run_agent(cfg).to_json()
+    assert len({tuple(r.steps) for r in batch}) > 1  # the agents did different things
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"backend": "quantised"}, "network"),
+        ({"eligibility": "nonnegative"}, "eligibility"),
+        ({"observation": "eyes"}, "observation"),
+        ({"network": "lstm"}, "network"),
+        ({"alif_fraction": 1.5}, "alif_fraction"),
+        ({"hidden_neurons": 0}, "hidden_neurons"),
+        ({"adapt_beta": -1.0}, "adapt_beta"),
+        ({"recurrent_lr": 0.0}, "recurrent_lr"),
+        ({"synapses": IdealSettings(lr=0.5)}, "synapses"),
+    ],
+)
+def test_bad_recurrent_settings_name_the_field(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(AgentError, match=field):
+        _recurrent(**changes).validate()
