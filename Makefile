@@ -97,10 +97,10 @@ sweep-recurrent: $(STAMP)
 	sed $(REC_FF) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/ff_neighbours.toml
 	sed $(REC_PLACE) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/rec_place.toml
 	sed $(REC_FF) $(REC_PLACE) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/ff_place.toml
-	$(VENV)/bin/neohebb sweep --trace ideal --config neohebb/recurrent_maze.toml --out $(RECURRENT_DIR)/recurrent_neighbours
-	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_neighbours.toml --out $(RECURRENT_DIR)/feedforward_neighbours
-	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/rec_place.toml --out $(RECURRENT_DIR)/recurrent_place
-	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_place.toml --out $(RECURRENT_DIR)/feedforward_place
+	$(VENV)/bin/neohebb sweep --trace ideal --config neohebb/recurrent_maze.toml --out $(RECURRENT_DIR)/recurrent_neighbours --batch 10
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_neighbours.toml --out $(RECURRENT_DIR)/feedforward_neighbours --batch 10
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/rec_place.toml --out $(RECURRENT_DIR)/recurrent_place --batch 10
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_place.toml --out $(RECURRENT_DIR)/feedforward_place --batch 10
 	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/feedforward_neighbours $(RECURRENT_DIR)/recurrent_neighbours --json $(RECURRENT_DIR)/neighbours.json
 	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/feedforward_place $(RECURRENT_DIR)/recurrent_place --json $(RECURRENT_DIR)/place.json
 

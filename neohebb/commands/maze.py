@@ -37,6 +37,19 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="multiplier on the card's variability figures (0 = none)",
     )
+    parser.add_argument(
+        "--observation",
+        choices=["place", "neighbours"],
+        default=None,
+        help="place cells of the state, or only the 4 neighbouring cells (partially observed)",
+    )
+    parser.add_argument(
+        "--network",
+        choices=["feedforward", "recurrent"],
+        default=None,
+        help="one layer of action neurons, or an LSNN hidden layer (--trace ideal; sets "
+        "eligibility = signed)",
+    )
     parser.add_argument("--config", help="run configuration TOML whose [maze] table is used")
     parser.add_argument("--out", "-o", required=True, help="output directory")
     parser.add_argument("--no-plots", action="store_true")
@@ -62,7 +75,11 @@ def agent_config(args: argparse.Namespace, backend: str) -> AgentConfig:
         "decay_ratio": args.tau,
         "episodes": args.episodes,
         "seed": args.seed,
+        "observation": getattr(args, "observation", None),
+        "network": getattr(args, "network", None),
     }
+    if overrides["network"] == "recurrent":
+        overrides["eligibility"] = "signed"  # the recurrent actor's only rule
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     variability = getattr(args, "variability", None)
     if variability is not None:

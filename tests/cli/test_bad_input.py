@@ -145,6 +145,7 @@ def test_mesh_into_a_complete_directory_removes_the_old_device_results(
     [
         (["maze", "--trace", "ideal", "--seed", "-1"], "seed"),
         (["maze", "--trace", "ideal", "--variability", "2"], "variability"),
+        (["maze", "--card", "x.json", "--network", "recurrent"], "network"),
         (["sweep", "--trace", "ideal", "--workers", "-1"], "workers"),
         (["sweep", "--trace", "ideal", "--ratios", "nan"], "ratios"),
         (["sweep", "--trace", "ideal", "--seeds", "0"], "seeds"),

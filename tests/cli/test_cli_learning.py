@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from neohebb.cli import main
@@ -23,6 +24,18 @@ def test_maze_ideal_writes_results_and_pictures(tmp_path: Path) -> None:
 
     for png in ("learning_curve.png", "policy.png"):
         assert_picture(out / png, min_colours=10)
+
+
+def test_maze_recurrent_on_the_partially_observed_maze(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    args = ["maze", "--trace", "ideal", "--network", "recurrent", "--observation", "neighbours"]
+    assert main([*args, "--episodes", "3", "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["config"]["network"] == "recurrent" and r["config"]["eligibility"] == "signed"
+    assert r["config"]["observation"] == "neighbours" and len(r["steps"]) == 3
+    pi = np.asarray(r["policy_probabilities"])  # pi averaged over the visits (uniform: none)
+    np.testing.assert_allclose(pi.sum(1), 1.0)
+    assert (out / "policy.png").is_file()
 
 
 def test_maze_with_card_reports_energy(tmp_path: Path, default_card: Path) -> None:
