@@ -10,7 +10,8 @@ Nat Commun 11, 3625 (2020), Methods "Reward-based e-prop"; the dynamics are ``sn
 
 The readout sees the observation too (a skip connection): without it a random hidden layer's
 counts share a large state-independent part, and the readout's first thing to learn is a
-bias towards one action everywhere (measured: every seed stuck against a wall). With it the
+bias towards one action everywhere (measured at learning rate 0.01: 6 of 6 seeds stuck
+against a wall). With it the
 actor can do what the feed-forward one does, and the hidden layer adds memory.
 
 Per frame, with the sampled action a and g_k = 1[a = k] - pi_k = d log pi(a) / d l_k:
