@@ -36,8 +36,8 @@ help:
 	@echo "                   eligibility, thermal on CARD with vs without crosstalk; compares"
 	@echo "                   them (about 25 min on 2 cores) -> $(RULE_COST_DIR)"
 	@echo "make sweep-recurrent  20 seeds each: the recurrent (LSNN) and the feed-forward actor"
-	@echo "                   on the maze and the partially observed maze, ideal synapses; compares"
-	@echo "                   them (about 15 min on 2 cores) -> $(RECURRENT_DIR)"
+	@echo "                   on the maze and the partially observed maze, and the recurrent one"
+	@echo "                   without memory; compares them (about 6 min on 2 cores) -> $(RECURRENT_DIR)"
 	@echo "make bench      benchmarks; figures go to docs/benchmarks.md by hand"
 	@echo "make timit-corpus  install Festival (Debian packages, needs root or sudo) and generate"
 	@echo "                   the synthetic TIMIT-format corpus -> $(TIMIT_CORPUS)"
@@ -97,11 +97,14 @@ sweep-recurrent: $(STAMP)
 	sed $(REC_FF) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/ff_neighbours.toml
 	sed $(REC_PLACE) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/rec_place.toml
 	sed $(REC_FF) $(REC_PLACE) neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/ff_place.toml
+	sed 's/^memory = true.*/memory = false/' neohebb/recurrent_maze.toml > $(RECURRENT_DIR)/rec_no_memory.toml
 	$(VENV)/bin/neohebb sweep --trace ideal --config neohebb/recurrent_maze.toml --out $(RECURRENT_DIR)/recurrent_neighbours --batch 10
 	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_neighbours.toml --out $(RECURRENT_DIR)/feedforward_neighbours --batch 10
 	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/rec_place.toml --out $(RECURRENT_DIR)/recurrent_place --batch 10
 	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/ff_place.toml --out $(RECURRENT_DIR)/feedforward_place --batch 10
+	$(VENV)/bin/neohebb sweep --trace ideal --config $(RECURRENT_DIR)/rec_no_memory.toml --out $(RECURRENT_DIR)/recurrent_neighbours_no_memory --batch 10
 	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/feedforward_neighbours $(RECURRENT_DIR)/recurrent_neighbours --json $(RECURRENT_DIR)/neighbours.json
+	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/recurrent_neighbours_no_memory $(RECURRENT_DIR)/recurrent_neighbours --json $(RECURRENT_DIR)/memory.json
 	$(VENV)/bin/neohebb sweep-compare $(RECURRENT_DIR)/feedforward_place $(RECURRENT_DIR)/recurrent_place --json $(RECURRENT_DIR)/place.json
 
 lint: $(STAMP)

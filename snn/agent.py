@@ -96,6 +96,9 @@ class AgentConfig:
     hidden_input_scale: float = 0.6  # recurrent: W_in ~ N(0, scale^2)
     recurrent_lr: float = 0.003  # recurrent: the actor's learning rate (W += lr delta E)
     entropy_bonus: float = 0.1  # recurrent: c_H, the weight of the policy's entropy gradient
+    # recurrent: False resets the hidden state and the e-prop carries at every frame (the same
+    # actor without memory: a control for what the memory contributes)
+    memory: bool = True
     synapses: Any = None
 
     def settings(self) -> Any:
@@ -135,6 +138,17 @@ class AgentConfig:
             raise AgentError(
                 f"network: expected one of {', '.join(NETWORKS)}, got {self.network!r}"
             )
+        for name in ("tau_m_steps", "tau_adapt_steps"):  # a decay factor exp(-1/tau) < 1
+            if not math.exp(-1.0 / float(getattr(self, name))) < 1.0:
+                raise AgentError(f"{name}: too long to resolve in float, got {getattr(self, name)}")
+        other = RECURRENT_ONLY if self.network == "feedforward" else FEEDFORWARD_ONLY
+        default = AgentConfig()
+        for name in other:
+            if getattr(self, name) != getattr(default, name):
+                uses = "recurrent" if other is RECURRENT_ONLY else "feedforward"
+                raise AgentError(
+                    f"{name}: only the {uses} network uses it, and network = {self.network!r}"
+                )
         if not 0 <= self.alif_fraction <= 1:
             raise AgentError(f"alif_fraction: must be in [0, 1], got {self.alif_fraction}")
         if self.network == "recurrent" and self.backend != "ideal":
@@ -165,6 +179,18 @@ class AgentConfig:
 
 
 ELIGIBILITIES = ("nonnegative", "signed")
+# the settings of one actor only: a value other than the default for the other is refused
+RECURRENT_ONLY = (
+    "hidden_neurons",
+    "alif_fraction",
+    "tau_adapt_steps",
+    "adapt_beta",
+    "hidden_input_scale",
+    "recurrent_lr",
+    "entropy_bonus",
+    "memory",
+)
+FEEDFORWARD_ONLY = ("neurons_per_action", "w_init", "policy_gain")
 OBSERVATIONS = ("place", "neighbours")
 NETWORKS = ("feedforward", "recurrent")
 POSITIVE_INTS: tuple[str, ...] = (
@@ -582,6 +608,7 @@ def _make_batch(cfgs: list[AgentConfig], card: ModelCard | None) -> _Batch:
             input_scale=cfg.hidden_input_scale,
             lr=cfg.recurrent_lr,
             entropy_bonus=cfg.entropy_bonus,
+            memory=cfg.memory,
             decay=float(np.exp(-timing.frame_s / timing.trace_tau_s)),
         )
     else:

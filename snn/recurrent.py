@@ -135,6 +135,7 @@ class RecurrentActor:
     bias: float  # constant input current per step
     lr: float
     entropy_bonus: float  # c_H
+    memory: bool  # False: the state and the carries start at rest every frame (a control)
     decay: float  # lambda, the traces' decay per frame
     e_ref: float
     energy: Energy
@@ -154,7 +155,10 @@ class RecurrentActor:
         with its uniform draw u [B] (inverse CDF, as ``Generator.choice``) and book the
         frame's eligibility (module docstring). Returns the actions, pi [B, A] and the readout's
         spike counts r [B, N_in + N_h]."""
-        n_h = self.w_rec.shape[1]
+        n_b, n_h = self.w_rec.shape[:2]
+        if not self.memory:  # the same actor without memory: every frame from rest
+            self.state = rest_state(n_b, n_h, 1)
+            self.carry = FrameCarry.rest(n_b, self.w_in.shape[-1], n_h)
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # [T, B, N_in]
         traj = forward(
             Weights(self.w_in, self.w_rec, np.zeros((1, n_h))), xt, self.params, self.bias,
@@ -222,6 +226,11 @@ class RecurrentActor:
         self.trace_hidden, self.trace_out = self.trace_hidden.copy(), self.trace_out.copy()
         self.trace_hidden[agents] = 0.0
         self.trace_out[agents] = 0.0
+        if self._pending is not None:  # a frame acted but not yet applied: not theirs any more
+            pending = tuple(p.copy() for p in self._pending)
+            for p in pending:
+                p[agents] = 0.0
+            self._pending = (pending[0], pending[1], pending[2], pending[3])
 
     def select(self, agents: NDArray[np.intp]) -> None:
         """Keep agents ``agents`` only, in that order."""
@@ -234,6 +243,9 @@ class RecurrentActor:
         c = self.carry
         self.carry = FrameCarry(*(t[agents] for t in (c.eps_in, c.eps_rec, c.z, c.eps_a)))
         self.trace_hidden, self.trace_out = self.trace_hidden[agents], self.trace_out[agents]
+        if self._pending is not None:
+            h, o, eh, eo = self._pending
+            self._pending = (h[agents], o[agents], eh[agents], eo[agents])
         self.energy.select(agents)
 
     def peak_rise_k(self) -> None:
@@ -252,6 +264,7 @@ def build_actor(
     lr: float,
     entropy_bonus: float,
     decay: float,
+    memory: bool = True,
 ) -> RecurrentActor:
     """Fresh actors, one per stream: W_in ~ N(0, input_scale^2), W_rec ~ N(0, 1 / N_h) (zero
     diagonal), W_out ~ N(0, 0.01 / (N_in + N_h)), each agent's from its own stream in that
@@ -271,6 +284,7 @@ def build_actor(
         bias=bias,
         lr=lr,
         entropy_bonus=entropy_bonus,
+        memory=memory,
         decay=decay,
         e_ref=params.gamma / params.v_th,
         energy=Energy(np.zeros(n_b), np.zeros(n_b), 0),

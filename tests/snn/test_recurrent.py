@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from snn.agent import AgentConfig, AgentError, run_agent, run_agents
 from snn.eprop import NeuronParams, Weights, eprop_gradients, forward
 from snn.ideal_synapses import IdealSettings
-from snn.maze import DEFAULT_MAZE, MOVES, VIEW_KINDS, neighbour_view, parse_maze
+from snn.maze import DEFAULT_MAZE, MOVES, VIEW_KINDS, neighbour_view, parse_maze, shortest_path
 from snn.recurrent import FrameCarry, frame_eligibility
 
 
@@ -107,6 +108,9 @@ def test_recurrent_batch_equals_single_runs_bit_for_bit() -> None:
         ({"adapt_beta": -1.0}, "adapt_beta"),
         ({"recurrent_lr": 0.0}, "recurrent_lr"),
         ({"synapses": IdealSettings(lr=0.5)}, "synapses"),
+        ({"tau_adapt_steps": 1e17}, "tau_adapt_steps"),
+        ({"policy_gain": 2.0}, "policy_gain"),
+        ({"network": "feedforward", "eligibility": "nonnegative"}, "hidden_neurons"),
     ],
 )
 def test_bad_recurrent_settings_name_the_field(changes: dict[str, object], field: str) -> None:
@@ -114,7 +118,41 @@ def test_bad_recurrent_settings_name_the_field(changes: dict[str, object], field
         _recurrent(**changes).validate()
 
 
-def test_memory_solves_the_partially_observed_maze() -> None:
+def test_the_default_maze_seen_from_the_neighbours_needs_no_memory() -> None:
+    """Along the shortest path, cells that look alike need the same move: a memoryless
+    policy of the neighbour view walks it (so on this map memory is not what is tested)."""
+    layout = parse_maze(DEFAULT_MAZE)
+    view = neighbour_view(layout.grid)
+    path = shortest_path(layout)
+    move: dict[bytes, int] = {}
+    for here, there in itertools.pairwise(path):
+        action = MOVES.index((there[0] - here[0], there[1] - here[1]))
+        seen = view[layout.state(here)].tobytes()
+        assert move.setdefault(seen, action) == action
+
+
+def test_without_memory_every_frame_starts_at_rest() -> None:
+    """memory = False: an agent's frame is the same whatever came before it."""
+    from snn.agent import _make_batch
+
+    cfg = _recurrent(memory=False, observation="place")
+    outs = []
+    for before in (0, 3):  # frames acted before the one compared
+        batch = _make_batch([cfg], None)
+        rng = np.random.default_rng(9)
+        x = (rng.random((1, 20, batch.backend.w_in.shape[-1])) < 0.1).astype(float)
+        for _ in range(before):
+            batch.backend.act(x, np.array([0.5]))
+            batch.backend.update(np.array([0.0]))  # no weight change
+        outs.append(batch.backend.act(x, np.array([0.5])))
+    np.testing.assert_array_equal(outs[0][2], outs[1][2])
+    with_memory = _make_batch([replace(cfg, memory=True)], None)
+    first = with_memory.backend.act(x, np.array([0.5]))[2]
+    with_memory.backend.update(np.array([0.0]))
+    assert not np.array_equal(first, with_memory.backend.act(x, np.array([0.5]))[2])
+
+
+def test_the_recurrent_actor_learns_the_partially_observed_maze() -> None:
     """Seeing only its 4 neighbouring cells, the recurrent actor reaches the criterion and the
     feed-forward one mostly does not (20 seeds in docs/learning.md: 20/20 against 4/20)."""
     base = AgentConfig(observation="neighbours", episodes=150, decay_ratio=2.7)
