@@ -330,7 +330,9 @@ def neighbour_view(grid: tuple[str, ...]) -> NDArray[np.bool_]:
     """What the mouse sees of every state in a partially observed task: the 4 neighbouring
     cells (in ``MOVES`` order: left, down, right, up), each one-hot over ``VIEW_KINDS``
     (outside the grid is a wall; the start is free). [n_states, 4 * len(VIEW_KINDS)],
-    direction-major. Cells that look alike are told apart only by memory.
+    direction-major. Cells that look alike can be told apart only by memory; whether a task
+    needs that depends on the map (on the default one, the cells of its shortest path that
+    look alike need the same move).
 
     >>> v = neighbour_view(("#####", "#S.C#", "#####"))
     >>> v[6].reshape(4, 4).argmax(1).tolist()  # (1, 1): wall left, below, free right, wall up

@@ -1,7 +1,7 @@
 """A recurrent actor: an LSNN hidden layer trained online by reward-based e-prop.
 
 The maze agent's alternative to its feed-forward action layer (``snn.agent``, ``network =
-"recurrent"``), for tasks that need memory (the partially observed maze). Bellec et al.,
+"recurrent"``), for tasks that may need memory (a partially observed maze). Bellec et al.,
 Nat Commun 11, 3625 (2020), Methods "Reward-based e-prop"; the dynamics are ``snn.eprop``'s:
 
     observation spikes x -> N_h recurrent LIF and ALIF neurons (W_in, W_rec; v, a, z carried
