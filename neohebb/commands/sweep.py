@@ -25,7 +25,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--card", help="model_card.json (thermal synapses)")
     src.add_argument("--trace", choices=["ideal"], help="ideal exponential trace")
-    parser.add_argument("--task", choices=["maze", "frozenlake"], default=None)
+    parser.add_argument("--task", choices=["maze", "u-maze", "frozenlake"], default=None)
     parser.add_argument("--episodes", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None, help="first seed")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per point")
