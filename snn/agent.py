@@ -454,6 +454,13 @@ class _Record:
         default_factory=lambda: deque(maxlen=CRITERION_WINDOW)
     )
 
+    def visit(self, state: int, pi: FloatArray, n_states: int) -> None:
+        """Add pi [A] to the current episode's sums at ``state``."""
+        if self.visits is None:
+            self.visits = (np.zeros((n_states, len(pi))), np.zeros(n_states))
+        self.visits[0][state] += pi
+        self.visits[1][state] += 1
+
 
 def run_agent(
     cfg: AgentConfig, card: ModelCard | None = None, *, progress: bool = False
@@ -493,12 +500,7 @@ def run_agents(
         actions, pi = batch.act(x)
         if recurrent:  # the policy a recurrent actor acts by depends on its memory: record it
             for j, agent in enumerate(batch.ids.tolist()):
-                rec = records[agent]
-                if rec.visits is None:
-                    shape = (batch.n_states, batch.n_actions)
-                    rec.visits = (np.zeros(shape), np.zeros(batch.n_states))
-                rec.visits[0][batch.state[j]] += pi[j]
-                rec.visits[1][batch.state[j]] += 1
+                records[agent].visit(int(batch.state[j]), pi[j], batch.n_states)
         state, reward, terminated, goal = batch.table.step(batch.state, actions)
         total += reward
         steps += 1

@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 
 from snn.eprop import NetworkState, NeuronParams, Weights, forward, rest_state
 from snn.synapses import AgentStreams, Energy
+from thermal.modal import leaky_filter
 
 FloatArray = NDArray[np.float64]
 
@@ -88,9 +89,9 @@ def frame_eligibility(
     """
     n_t, _, n_h = psi.shape
     beta = p.beta_array(n_h)
-    eps_in = _continue(x, p.alpha, carry.eps_in)
+    eps_in = leaky_filter(x, p.alpha, carry.eps_in)
     z_before = np.concatenate([carry.z[None], z[:-1]])  # z^(t-1) enters eps_rec^t
-    eps_rec = _continue(z_before, p.alpha, carry.eps_rec)
+    eps_rec = leaky_filter(z_before, p.alpha, carry.eps_rec)
     eps = np.concatenate([eps_in, eps_rec], axis=-1)  # [T, B, N_pre]
     eps_b = np.ascontiguousarray(eps.transpose(1, 0, 2))  # [B, T, N_pre]
     lif = np.matmul(np.ascontiguousarray(psi.transpose(1, 2, 0)), eps_b)  # [B, N_h, N_pre]
@@ -111,15 +112,6 @@ def frame_eligibility(
     )
     out: FloatArray = lif - beta[None, :, None] * adapt
     return out, FrameCarry(eps_in[-1], eps_rec[-1], z[-1].copy(), eps_a)
-
-
-def _continue(x: FloatArray, decay: float, last: FloatArray) -> FloatArray:
-    """y^t = decay y^(t-1) + x^t along axis 0, from y^(-1) = ``last``."""
-    out = np.array(x, dtype=float, copy=True)
-    out[0] += decay * last
-    for t in range(1, len(out)):
-        out[t] += decay * out[t - 1]
-    return out
 
 
 @dataclass
@@ -227,10 +219,8 @@ class RecurrentActor:
         self.trace_hidden[agents] = 0.0
         self.trace_out[agents] = 0.0
         if self._pending is not None:  # a frame acted but not yet applied: not theirs any more
-            pending = tuple(p.copy() for p in self._pending)
-            for p in pending:
-                p[agents] = 0.0
-            self._pending = (pending[0], pending[1], pending[2], pending[3])
+            for part in self._pending:  # this frame's own arrays, made in ``act``
+                part[agents] = 0.0
 
     def select(self, agents: NDArray[np.intp]) -> None:
         """Keep agents ``agents`` only, in that order."""
